@@ -1,0 +1,68 @@
+package io.mlxcap.cache;
+
+import java.time.Duration;
+
+/**
+ * The limits the cache core enforces: a count cap, a byte budget, an idle TTL and a pressure line.
+ *
+ * <p>A limit that is off holds its "never" value ({@link #UNLIMITED_MODELS}, {@link #UNLIMITED_BYTES},
+ * {@link #NO_IDLE_TTL}, {@link #NO_PRESSURE_THRESHOLD}), so the rules compare against it with no
+ * special case.
+ */
+public record CachePolicy(
+    int maxModels, long maxBytes, Duration idleTtl, double pressureThreshold) {
+
+  /** No cap on the number of cached models (the server before the seed's fix). */
+  public static final int UNLIMITED_MODELS = Integer.MAX_VALUE;
+  /** No byte budget. */
+  public static final long UNLIMITED_BYTES = Long.MAX_VALUE;
+  /** Models never expire for being idle. */
+  public static final Duration NO_IDLE_TTL = Duration.ofSeconds(Long.MAX_VALUE);
+  /** The memory-pressure rule never fires. */
+  public static final double NO_PRESSURE_THRESHOLD = Double.POSITIVE_INFINITY;
+
+  public CachePolicy {
+    if (maxModels < 1) {
+      throw new IllegalArgumentException("maxModels must be >= 1, was " + maxModels);
+    }
+    if (maxBytes < 1) {
+      throw new IllegalArgumentException("maxBytes must be >= 1, was " + maxBytes);
+    }
+    if (idleTtl == null || idleTtl.isNegative() || idleTtl.isZero()) {
+      throw new IllegalArgumentException("idleTtl must be positive, was " + idleTtl);
+    }
+    if (!(pressureThreshold > 0)) {
+      throw new IllegalArgumentException("pressureThreshold must be > 0, was " + pressureThreshold);
+    }
+  }
+
+  /** The seed's settings after its fix: at most two models, the 95 % rule, nothing else. */
+  public static CachePolicy seedDefaults() {
+    return new CachePolicy(2, UNLIMITED_BYTES, NO_IDLE_TTL, 0.95);
+  }
+
+  /** Returns this policy with a different count cap. */
+  public CachePolicy withMaxModels(int value) {
+    return new CachePolicy(value, maxBytes, idleTtl, pressureThreshold);
+  }
+
+  /** Returns this policy with a different byte budget. */
+  public CachePolicy withMaxBytes(long value) {
+    return new CachePolicy(maxModels, value, idleTtl, pressureThreshold);
+  }
+
+  /** Returns this policy with a different idle TTL. */
+  public CachePolicy withIdleTtl(Duration value) {
+    return new CachePolicy(maxModels, maxBytes, value, pressureThreshold);
+  }
+
+  /** Returns this policy with a different pressure threshold. */
+  public CachePolicy withPressureThreshold(double value) {
+    return new CachePolicy(maxModels, maxBytes, idleTtl, value);
+  }
+
+  /** Returns the idle TTL in nanoseconds, saturating at {@link Long#MAX_VALUE} when off. */
+  long idleTtlNanos() {
+    return idleTtl.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : idleTtl.toNanos();
+  }
+}

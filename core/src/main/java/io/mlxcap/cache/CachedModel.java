@@ -1,0 +1,16 @@
+package io.mlxcap.cache;
+
+/**
+ * One model in the cache as the core sees it at a moment: for {@code /admin/cache}, {@code /api/ps} and tests.
+ *
+ * @param bytes the reserved estimate while loading, the reported bytes once resident
+ * @param pins how many requests are using or waiting on this model
+ * @param lastUsedNanos the ticker time of the last acquire, release or load completion
+ */
+public record CachedModel(String model, boolean loading, long bytes, int pins, long lastUsedNanos) {
+
+  /** True when the model is resident and no request uses it, so it may be evicted. */
+  public boolean evictable() {
+    return !loading && pins == 0;
+  }
+}

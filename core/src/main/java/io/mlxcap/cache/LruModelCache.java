@@ -1,0 +1,442 @@
+package io.mlxcap.cache;
+
+import io.mlxcap.ByteSize;
+import io.mlxcap.cache.CacheEvent.Evicted;
+import io.mlxcap.cache.CacheEvent.Hit;
+import io.mlxcap.cache.CacheEvent.Joined;
+import io.mlxcap.cache.CacheEvent.LoadFailed;
+import io.mlxcap.cache.CacheEvent.LoadFinished;
+import io.mlxcap.cache.CacheEvent.LoadSkipped;
+import io.mlxcap.cache.CacheEvent.LoadStarted;
+import io.mlxcap.cache.CacheEvent.Ready;
+import io.mlxcap.cache.CacheEvent.RejectReason;
+import io.mlxcap.cache.CacheEvent.Rejected;
+import io.mlxcap.cache.CacheEvent.SkipReason;
+import io.mlxcap.cache.CacheEvent.UnloadRefused;
+import io.mlxcap.cache.CacheEvent.WaitReason;
+import io.mlxcap.cache.CacheEvent.Waiting;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The LRU cache core: the seed's rules (count cap, evict-before-load, periodic trim, preload, the
+ * pressure threshold) plus the opt-in idle TTL and byte budget.
+ *
+ * <h2>Implementation notes</h2>
+ *
+ * <p><b>Recency.</b> {@code entries} is kept in recency order, least recent first: an entry moves to
+ * the end when created, acquired, released or when its load finishes. Victims are taken from the
+ * front, skipping entries that are loading or pinned. Caches hold a handful of models, so the scans
+ * are short.
+ *
+ * <p><b>Counting.</b> A loading model takes a slot under the count cap and its weigher estimate under
+ * the byte budget from the moment its load starts; when it finishes, its reported bytes replace the
+ * estimate, and if they push the cache over the budget, LRU idle models go ({@code BUDGET}).
+ *
+ * <p><b>Making room.</b> Room is planned before anything is evicted: if busy models hold so much that
+ * even evicting every idle one would not be enough, nothing is evicted and the request waits. The
+ * cache never goes over a limit to serve a request and never evicts a pinned model.
+ *
+ * <p><b>Waiting.</b> Waiting requests hold no pin. After every event that may free room (release,
+ * load end, tick, pressure, unload) they are retried in arrival order. A waiter whose model became
+ * cached meanwhile proceeds at once; a waiter that still needs room and cannot get it blocks those
+ * behind it that need room too, so a large model is not starved by a stream of small ones. A new
+ * request that needs room while others wait queues behind them ({@code BEHIND_WAITING}).
+ *
+ * <p><b>Eviction is immediate.</b> An evicted model leaves the core at once; the shell unloads it
+ * afterwards. A request for a model that is being unloaded is a miss and starts a fresh load; the
+ * server must finish closing the old instance before loading the new one.
+ */
+final class LruModelCache implements ModelCache {
+  private final CachePolicy policy;
+  private final Weigher weigher;
+  private final long idleTtlNanos;
+
+  /** Cached models, least recently used first. */
+  private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>();
+  /** Requests that hold a pin or wait for room, by id. */
+  private final Map<Long, Request> active = new HashMap<>();
+  /** Requests waiting for room, in arrival order. */
+  private final LinkedHashMap<Long, Request> waiting = new LinkedHashMap<>();
+
+  private long residentBytes;
+  /** Resident bytes plus the estimates of loads in progress: what the budget is checked against. */
+  private long reservedBytes;
+  private long lastNow = Long.MIN_VALUE;
+
+  LruModelCache(CachePolicy policy, Weigher weigher) {
+    this.policy = Objects.requireNonNull(policy, "policy");
+    this.weigher = Objects.requireNonNull(weigher, "weigher");
+    this.idleTtlNanos = policy.idleTtlNanos();
+  }
+
+  @Override
+  public CachePolicy policy() {
+    return policy;
+  }
+
+  @Override
+  public List<CacheEvent> preload(List<String> models, long now) {
+    List<CacheEvent> events = new ArrayList<>();
+    for (String model : models) {
+      events.addAll(load(model, LoadCause.PRELOAD, now));
+    }
+    return events;
+  }
+
+  @Override
+  public List<CacheEvent> load(String model, LoadCause cause, long now) {
+    advanceTo(now);
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(cause, "cause");
+    List<CacheEvent> events = new ArrayList<>(2);
+    if (entries.containsKey(model)) {
+      events.add(new LoadSkipped(model, cause, SkipReason.ALREADY_CACHED));
+      return events;
+    }
+    long size = weigh(model);
+    if (size > policy.maxBytes()) {
+      events.add(new LoadSkipped(model, cause, SkipReason.TOO_LARGE));
+    } else if (!waiting.isEmpty() || makeRoom(size, events) != null) {
+      events.add(new LoadSkipped(model, cause, SkipReason.NO_ROOM));
+    } else {
+      startLoad(model, size, cause, null, now, events);
+    }
+    return events;
+  }
+
+  @Override
+  public List<CacheEvent> request(long requestId, String model, long now) {
+    advanceTo(now);
+    Objects.requireNonNull(model, "model");
+    if (active.containsKey(requestId)) {
+      throw new IllegalStateException("request " + requestId + " is already active");
+    }
+    List<CacheEvent> events = new ArrayList<>(2);
+    Request request = new Request(requestId, model);
+    active.put(requestId, request);
+    Entry entry = entries.get(model);
+    if (entry != null) {
+      pin(entry, request, now, events);
+      return events;
+    }
+    long size = weigh(model);
+    if (size > policy.maxBytes()) {
+      active.remove(requestId);
+      events.add(new Rejected(requestId, model, RejectReason.TOO_LARGE,
+          model + " needs " + ByteSize.format(size) + ", more than the whole MLX_MAX_CACHE_BYTES budget of "
+              + ByteSize.format(policy.maxBytes())));
+      return events;
+    }
+    WaitReason blocked = waiting.isEmpty() ? makeRoom(size, events) : WaitReason.BEHIND_WAITING;
+    if (blocked != null) {
+      waiting.put(requestId, request);
+      events.add(new Waiting(requestId, model, blocked));
+    } else {
+      startLoad(model, size, LoadCause.REQUEST, request, now, events);
+    }
+    return events;
+  }
+
+  @Override
+  public List<CacheEvent> loadSucceeded(String model, long bytes, long now) {
+    advanceTo(now);
+    if (bytes <= 0) {
+      throw new IllegalArgumentException("a loaded model holds more than 0 bytes, " + model + " reported " + bytes);
+    }
+    Entry entry = loadingEntry(model);
+    reservedBytes += bytes - entry.bytes;
+    residentBytes += bytes;
+    entry.bytes = bytes;
+    entry.loading = false;
+    touch(entry, now);
+    List<CacheEvent> events = new ArrayList<>(1 + entry.awaiting.size());
+    events.add(new LoadFinished(model, bytes));
+    for (Request request : entry.awaiting) {
+      events.add(new Ready(request.id, model));
+    }
+    entry.awaiting.clear();
+    trimToLimits(EvictionReason.MAX_MODELS, events);
+    retryWaiting(now, events);
+    return events;
+  }
+
+  @Override
+  public List<CacheEvent> loadFailed(String model, String error, long now) {
+    advanceTo(now);
+    Entry entry = loadingEntry(model);
+    entries.remove(model);
+    reservedBytes -= entry.bytes;
+    List<CacheEvent> events = new ArrayList<>(1 + entry.awaiting.size());
+    events.add(new LoadFailed(model, error));
+    for (Request request : entry.awaiting) {
+      active.remove(request.id);
+      events.add(new Rejected(request.id, model, RejectReason.LOAD_FAILED, error));
+    }
+    retryWaiting(now, events);
+    return events;
+  }
+
+  @Override
+  public List<CacheEvent> release(long requestId, long now) {
+    advanceTo(now);
+    Request request = active.remove(requestId);
+    if (request == null) {
+      throw new IllegalStateException("request " + requestId + " is not active");
+    }
+    if (waiting.remove(requestId) == null) {
+      Entry entry = entries.get(request.model);
+      entry.pins--;
+      entry.awaiting.remove(request);
+      touch(entry, now);
+    }
+    List<CacheEvent> events = new ArrayList<>(0);
+    retryWaiting(now, events);
+    return events;
+  }
+
+  @Override
+  public List<CacheEvent> tick(long now) {
+    advanceTo(now);
+    List<CacheEvent> events = new ArrayList<>(0);
+    if (idleTtlNanos != Long.MAX_VALUE) {
+      for (Entry entry : new ArrayList<>(entries.values())) {
+        if (entry.evictable() && now - entry.lastUsed >= idleTtlNanos) {
+          evict(entry, EvictionReason.IDLE_TTL, events);
+        }
+      }
+    }
+    trimToLimits(EvictionReason.CLEANUP, events);
+    retryWaiting(now, events);
+    return events;
+  }
+
+  @Override
+  public List<CacheEvent> memoryObserved(long usedBytes, long totalBytes, long now) {
+    advanceTo(now);
+    if (totalBytes <= 0 || usedBytes < 0) {
+      throw new IllegalArgumentException(
+          "memory in use must be >= 0 of a total > 0, was " + usedBytes + " of " + totalBytes);
+    }
+    List<CacheEvent> events = new ArrayList<>(0);
+    double line = policy.pressureThreshold() * totalBytes;
+    long freed = 0;
+    for (Entry entry : new ArrayList<>(entries.values())) {
+      if (usedBytes - freed <= line) {
+        break;
+      }
+      if (entry.evictable()) {
+        evict(entry, EvictionReason.PRESSURE, events);
+        freed += entry.bytes;
+      }
+    }
+    retryWaiting(now, events);
+    return events;
+  }
+
+  @Override
+  public List<CacheEvent> unload(String model, long now) {
+    advanceTo(now);
+    List<CacheEvent> events = new ArrayList<>(1);
+    Entry entry = entries.get(model);
+    if (entry == null) {
+      events.add(new UnloadRefused(model, SkipReason.NOT_CACHED));
+    } else if (entry.loading) {
+      events.add(new UnloadRefused(model, SkipReason.LOADING));
+    } else if (entry.pins > 0) {
+      events.add(new UnloadRefused(model, SkipReason.IN_USE));
+    } else {
+      evict(entry, EvictionReason.MANUAL, events);
+      retryWaiting(now, events);
+    }
+    return events;
+  }
+
+  @Override
+  public List<CachedModel> cached() {
+    List<CachedModel> models = new ArrayList<>(entries.size());
+    for (Entry e : entries.values()) {
+      models.add(new CachedModel(e.model, e.loading, e.bytes, e.pins, e.lastUsed));
+    }
+    return List.copyOf(models);
+  }
+
+  @Override
+  public long residentBytes() {
+    return residentBytes;
+  }
+
+  @Override
+  public int waitingRequests() {
+    return waiting.size();
+  }
+
+  // ---- the rules ----
+
+  /**
+   * Evicts LRU idle models until one more model of {@code size} bytes fits under the cap and the
+   * budget, and returns null; or, when even evicting every idle model would not be enough, evicts
+   * nothing and returns why.
+   */
+  private WaitReason makeRoom(long size, List<CacheEvent> events) {
+    int count = entries.size();
+    long bytes = reservedBytes;
+    List<Entry> victims = new ArrayList<>(0);
+    List<EvictionReason> reasons = new ArrayList<>(0);
+    for (Entry entry : entries.values()) {
+      boolean overCount = count >= policy.maxModels();
+      if (!overCount && bytes <= policy.maxBytes() - size) {
+        break;
+      }
+      if (entry.evictable()) {
+        victims.add(entry);
+        reasons.add(overCount ? EvictionReason.MAX_MODELS : EvictionReason.BUDGET);
+        count--;
+        bytes -= entry.bytes;
+      }
+    }
+    if (count >= policy.maxModels()) {
+      return WaitReason.ALL_MODELS_BUSY;
+    }
+    if (bytes > policy.maxBytes() - size) {
+      return WaitReason.BUDGET_BUSY;
+    }
+    for (int i = 0; i < victims.size(); i++) {
+      evict(victims.get(i), reasons.get(i), events);
+    }
+    return null;
+  }
+
+  /** Evicts LRU idle models while the cache is over its cap ({@code countReason}) or budget. */
+  private void trimToLimits(EvictionReason countReason, List<CacheEvent> events) {
+    if (entries.size() <= policy.maxModels() && reservedBytes <= policy.maxBytes()) {
+      return;
+    }
+    for (Entry entry : new ArrayList<>(entries.values())) {
+      boolean overCount = entries.size() > policy.maxModels();
+      if (!overCount && reservedBytes <= policy.maxBytes()) {
+        return;
+      }
+      if (entry.evictable()) {
+        evict(entry, overCount ? countReason : EvictionReason.BUDGET, events);
+      }
+    }
+  }
+
+  /** Gives waiting requests, in arrival order, whatever the cache can now give them. */
+  private void retryWaiting(long now, List<CacheEvent> events) {
+    if (waiting.isEmpty()) {
+      return;
+    }
+    boolean blocked = false;
+    for (Request request : new ArrayList<>(waiting.values())) {
+      Entry entry = entries.get(request.model);
+      if (entry != null) {
+        waiting.remove(request.id);
+        pin(entry, request, now, events);
+      } else if (!blocked) {
+        long size = weigh(request.model);
+        if (makeRoom(size, events) == null) {
+          waiting.remove(request.id);
+          startLoad(request.model, size, LoadCause.REQUEST, request, now, events);
+        } else {
+          blocked = true;
+        }
+      }
+    }
+  }
+
+  private void startLoad(String model, long size, LoadCause cause, Request request, long now, List<CacheEvent> events) {
+    Entry entry = new Entry(model, size, now);
+    entries.put(model, entry);
+    reservedBytes += size;
+    events.add(new LoadStarted(model, size, cause, request == null ? CacheEvent.NO_REQUEST : request.id));
+    if (request != null) {
+      entry.pins++;
+      entry.awaiting.add(request);
+    }
+  }
+
+  /** Pins {@code entry} for {@code request}, which proceeds at once or waits for the load. */
+  private void pin(Entry entry, Request request, long now, List<CacheEvent> events) {
+    entry.pins++;
+    touch(entry, now);
+    if (entry.loading) {
+      entry.awaiting.add(request);
+      events.add(new Joined(request.id, entry.model));
+    } else {
+      events.add(new Hit(request.id, entry.model));
+    }
+  }
+
+  private void evict(Entry entry, EvictionReason reason, List<CacheEvent> events) {
+    entries.remove(entry.model);
+    residentBytes -= entry.bytes;
+    reservedBytes -= entry.bytes;
+    events.add(new Evicted(entry.model, entry.bytes, reason));
+  }
+
+  private void touch(Entry entry, long now) {
+    entry.lastUsed = now;
+    entries.remove(entry.model);
+    entries.put(entry.model, entry);
+  }
+
+  private Entry loadingEntry(String model) {
+    Entry entry = entries.get(model);
+    if (entry == null || !entry.loading) {
+      throw new IllegalStateException("no load of " + model + " is in progress");
+    }
+    return entry;
+  }
+
+  private long weigh(String model) {
+    long size = weigher.weigh(model);
+    if (size <= 0) {
+      throw new IllegalStateException("the weigher gave " + model + " a size of " + size + " bytes");
+    }
+    return size;
+  }
+
+  private void advanceTo(long now) {
+    if (now < lastNow) {
+      throw new IllegalArgumentException("time went backwards: " + now + " ns after " + lastNow + " ns");
+    }
+    lastNow = now;
+  }
+
+  /** A cached model: loading or resident. */
+  private static final class Entry {
+    final String model;
+    final List<Request> awaiting = new ArrayList<>(1);
+    long bytes;
+    boolean loading = true;
+    int pins;
+    long lastUsed;
+
+    Entry(String model, long bytes, long now) {
+      this.model = model;
+      this.bytes = bytes;
+      this.lastUsed = now;
+    }
+
+    boolean evictable() {
+      return !loading && pins == 0;
+    }
+  }
+
+  /** A request that holds a pin or waits for room. */
+  private static final class Request {
+    final long id;
+    final String model;
+
+    Request(long id, String model) {
+      this.id = id;
+      this.model = model;
+    }
+  }
+}
