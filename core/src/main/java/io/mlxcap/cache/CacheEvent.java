@@ -101,7 +101,7 @@ public sealed interface CacheEvent {
     LOADING,
     /** A request is using the model. */
     IN_USE,
-    /** No room: the cap or budget is held by models in use or loading (e.g. a preload list longer than the cap). */
+    /** No room: the cap or budget is held by models in use or loading, or requests already wait for room. */
     NO_ROOM,
     /** The model alone is larger than {@code MLX_MAX_CACHE_BYTES}. */
     TOO_LARGE;

@@ -35,7 +35,15 @@ import java.util.Objects;
  *
  * <p><b>Counting.</b> A loading model takes a slot under the count cap and its weigher estimate under
  * the byte budget from the moment its load starts; when it finishes, its reported bytes replace the
- * estimate, and if they push the cache over the budget, LRU idle models go ({@code BUDGET}).
+ * estimate, and if they push the cache over the budget, LRU idle models go ({@code BUDGET}). If
+ * every other model is busy, the cache stays over the budget until a release lets one go: the one
+ * overshoot the core allows, bounded by how wrong the weigher was.
+ *
+ * <p><b>Preload past the cap.</b> Preload loads every listed model the budget allows, even more than
+ * {@code MLX_MAX_CACHED_MODELS}: the operator asked for them. The surplus is the seed's "extra"
+ * models: the next load evicts it by LRU before it starts ({@code MAX_MODELS}) and the next cleanup
+ * tick trims it ({@code CLEANUP}). This is the only way the count exceeds the cap, and it never
+ * grows while it does; it is also the only thing the seed's periodic trim can ever find to do.
  *
  * <p><b>Making room.</b> Room is planned before anything is evicted: if busy models hold so much that
  * even evicting every idle one would not be enough, nothing is evicted and the request waits. The
@@ -101,7 +109,7 @@ final class LruModelCache implements ModelCache {
     long size = weigh(model);
     if (size > policy.maxBytes()) {
       events.add(new LoadSkipped(model, cause, SkipReason.TOO_LARGE));
-    } else if (!waiting.isEmpty() || makeRoom(size, events) != null) {
+    } else if (!waiting.isEmpty() || makeRoom(size, cause != LoadCause.PRELOAD, events) != null) {
       events.add(new LoadSkipped(model, cause, SkipReason.NO_ROOM));
     } else {
       startLoad(model, size, cause, null, now, events);
@@ -132,7 +140,7 @@ final class LruModelCache implements ModelCache {
               + ByteSize.format(policy.maxBytes())));
       return events;
     }
-    WaitReason blocked = waiting.isEmpty() ? makeRoom(size, events) : WaitReason.BEHIND_WAITING;
+    WaitReason blocked = waiting.isEmpty() ? makeRoom(size, true, events) : WaitReason.BEHIND_WAITING;
     if (blocked != null) {
       waiting.put(requestId, request);
       events.add(new Waiting(requestId, model, blocked));
@@ -160,7 +168,7 @@ final class LruModelCache implements ModelCache {
       events.add(new Ready(request.id, model));
     }
     entry.awaiting.clear();
-    trimToLimits(EvictionReason.MAX_MODELS, events);
+    trimToBudget(events);
     retryWaiting(now, events);
     return events;
   }
@@ -195,6 +203,7 @@ final class LruModelCache implements ModelCache {
       touch(entry, now);
     }
     List<CacheEvent> events = new ArrayList<>(0);
+    trimToBudget(events);
     retryWaiting(now, events);
     return events;
   }
@@ -210,7 +219,7 @@ final class LruModelCache implements ModelCache {
         }
       }
     }
-    trimToLimits(EvictionReason.CLEANUP, events);
+    trim(policy.maxModels(), EvictionReason.CLEANUP, events);
     retryWaiting(now, events);
     return events;
   }
@@ -278,17 +287,18 @@ final class LruModelCache implements ModelCache {
   // ---- the rules ----
 
   /**
-   * Evicts LRU idle models until one more model of {@code size} bytes fits under the cap and the
-   * budget, and returns null; or, when even evicting every idle model would not be enough, evicts
-   * nothing and returns why.
+   * Evicts LRU idle models until one more model of {@code size} bytes fits under the budget and,
+   * when {@code capped}, the count cap, and returns null; or, when even evicting every idle model
+   * would not be enough, evicts nothing and returns why.
    */
-  private WaitReason makeRoom(long size, List<CacheEvent> events) {
+  private WaitReason makeRoom(long size, boolean capped, List<CacheEvent> events) {
+    int maxModels = capped ? policy.maxModels() : CachePolicy.UNLIMITED_MODELS;
     int count = entries.size();
     long bytes = reservedBytes;
     List<Entry> victims = new ArrayList<>(0);
     List<EvictionReason> reasons = new ArrayList<>(0);
     for (Entry entry : entries.values()) {
-      boolean overCount = count >= policy.maxModels();
+      boolean overCount = count >= maxModels;
       if (!overCount && bytes <= policy.maxBytes() - size) {
         break;
       }
@@ -299,7 +309,7 @@ final class LruModelCache implements ModelCache {
         bytes -= entry.bytes;
       }
     }
-    if (count >= policy.maxModels()) {
+    if (count >= maxModels) {
       return WaitReason.ALL_MODELS_BUSY;
     }
     if (bytes > policy.maxBytes() - size) {
@@ -311,13 +321,18 @@ final class LruModelCache implements ModelCache {
     return null;
   }
 
-  /** Evicts LRU idle models while the cache is over its cap ({@code countReason}) or budget. */
-  private void trimToLimits(EvictionReason countReason, List<CacheEvent> events) {
-    if (entries.size() <= policy.maxModels() && reservedBytes <= policy.maxBytes()) {
+  /** Evicts LRU idle models while the cache is over its budget; a surplus of models stays. */
+  private void trimToBudget(List<CacheEvent> events) {
+    trim(CachePolicy.UNLIMITED_MODELS, EvictionReason.BUDGET, events);
+  }
+
+  /** Evicts LRU idle models while the cache holds more than {@code maxModels} ({@code countReason}) or is over budget. */
+  private void trim(int maxModels, EvictionReason countReason, List<CacheEvent> events) {
+    if (entries.size() <= maxModels && reservedBytes <= policy.maxBytes()) {
       return;
     }
     for (Entry entry : new ArrayList<>(entries.values())) {
-      boolean overCount = entries.size() > policy.maxModels();
+      boolean overCount = entries.size() > maxModels;
       if (!overCount && reservedBytes <= policy.maxBytes()) {
         return;
       }
@@ -340,7 +355,7 @@ final class LruModelCache implements ModelCache {
         pin(entry, request, now, events);
       } else if (!blocked) {
         long size = weigh(request.model);
-        if (makeRoom(size, events) == null) {
+        if (makeRoom(size, true, events) == null) {
           waiting.remove(request.id);
           startLoad(request.model, size, LoadCause.REQUEST, request, now, events);
         } else {

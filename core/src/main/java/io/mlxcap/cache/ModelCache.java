@@ -27,7 +27,10 @@ public interface ModelCache {
   /** The limits this cache enforces. */
   CachePolicy policy();
 
-  /** Loads each of {@code models} in order at start, skipping those with no room (see {@link #load}). */
+  /**
+   * Loads each of {@code models} in order at start. Unlike {@link #load}, preload may go past the
+   * count cap (the surplus goes at the next load or cleanup tick); the byte budget still holds.
+   */
   List<CacheEvent> preload(List<String> models, long now);
 
   /**

@@ -14,7 +14,7 @@ public enum Setting {
       "seconds between cleanup ticks, which trim the cache to MLX_MAX_CACHED_MODELS and apply MLX_MODEL_IDLE_TTL_SEC",
       "a whole number of seconds >= 0; 0 disables periodic cleanup"),
   MLX_PRELOAD_MODELS("fast",
-      "models loaded at start, in order, while they fit under the cap and budget",
+      "models loaded at start, in order (past the cap if listed; the surplus goes at the next load or cleanup)",
       "comma-separated model names or aliases from the model table; empty disables preload"),
   MLX_MEMORY_PRESSURE_THRESHOLD("0.95",
       "fraction of host RAM in use above which LRU idle models are unloaded (the seed's legacy rule)",

@@ -112,14 +112,15 @@ public record Settings(
 
   /**
    * Returns warnings about settings that are allowed but probably not meant: a preload list longer
-   * than the cap (the surplus is not preloaded), and MLX_* variables mlxcap does not know (likely
+   * than the cap (the surplus is loaded, then unloaded), and MLX_* variables mlxcap does not know (likely
    * typos, with the nearest known name).
    */
   public List<String> warnings(Map<String, String> env) {
     List<String> warnings = new ArrayList<>();
     if (preloadModels.size() > cache.maxModels()) {
       warnings.add("MLX_PRELOAD_MODELS lists " + preloadModels.size() + " models but MLX_MAX_CACHED_MODELS="
-          + cache.maxModels() + ": only the first " + cache.maxModels() + " are preloaded, the rest load on first request.");
+          + cache.maxModels() + ": all are preloaded, and the least recently used surplus is unloaded"
+          + " at the first cleanup tick or before the next load.");
     }
     for (String name : new TreeMap<>(env).keySet()) {
       if (name.startsWith("MLX_") && Setting.named(name).isEmpty() && !Setting.OTHER_KNOWN.contains(name)) {

@@ -165,8 +165,8 @@ final class SettingsTest {
         "PATH", "/usr/bin");
     Settings s = Settings.fromEnv(env, table);
     assertEquals(List.of(
-        "MLX_PRELOAD_MODELS lists 2 models but MLX_MAX_CACHED_MODELS=1: only the first 1 are preloaded,"
-            + " the rest load on first request.",
+        "MLX_PRELOAD_MODELS lists 2 models but MLX_MAX_CACHED_MODELS=1: all are preloaded, and the least"
+            + " recently used surplus is unloaded at the first cleanup tick or before the next load.",
         "MLX_MAX_CACHE_MODELS is not a setting mlxcap knows and is ignored; did you mean MLX_MAX_CACHED_MODELS?"),
         s.warnings(env));
     assertEquals(List.of(), Settings.defaults(table).warnings(Map.of()));
