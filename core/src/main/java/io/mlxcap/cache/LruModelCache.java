@@ -284,6 +284,11 @@ final class LruModelCache implements ModelCache {
     return waiting.size();
   }
 
+  @Override
+  public int activeRequests() {
+    return active.size();
+  }
+
   // ---- the rules ----
 
   /**

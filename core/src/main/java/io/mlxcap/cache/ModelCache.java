@@ -74,4 +74,7 @@ public interface ModelCache {
 
   /** Returns how many requests wait for room. */
   int waitingRequests();
+
+  /** Returns how many requests the cache is tracking: using a model, waiting on a load or waiting for room. */
+  int activeRequests();
 }

@@ -1,0 +1,269 @@
+package io.mlxcap.cache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mlxcap.cache.CacheEvent.Evicted;
+import io.mlxcap.cache.CacheEvent.Hit;
+import io.mlxcap.cache.CacheEvent.Joined;
+import io.mlxcap.cache.CacheEvent.LoadFailed;
+import io.mlxcap.cache.CacheEvent.LoadFinished;
+import io.mlxcap.cache.CacheEvent.LoadStarted;
+import io.mlxcap.cache.CacheEvent.Rejected;
+import io.mlxcap.cache.CacheEvent.Waiting;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * The real cache core and the reference model driven side by side by a property's random actions,
+ * plus an event-driven tracker of who pins what and of recency, to state DESIGN.md's invariants.
+ */
+final class CacheSystem {
+  static final long GB = 1_000_000_000L;
+  static final List<String> MODELS = List.of("fast", "coder", "reasoning", "huge");
+  static final Map<String, Long> ESTIMATES =
+      Map.of("fast", 3 * GB, "coder", 22 * GB, "reasoning", 45 * GB, "huge", 65 * GB);
+  static final long HOST_BYTES = 160 * GB;
+
+  final CachePolicy policy;
+  final ModelCache core;
+  final ReferenceCache reference;
+  long now;
+  private long nextId = 1;
+
+  // The tracker: what the events so far say, kept apart from both caches.
+  /** Request id to the model it pins. */
+  final Map<Long, String> holders = new LinkedHashMap<>();
+  final Set<Long> waitingIds = new LinkedHashSet<>();
+  final Set<String> loading = new HashSet<>();
+  /** Cached models, least recently used first. */
+  final List<String> recency = new ArrayList<>();
+  /** The most models the cache may hold now: the cap, or a preload surplus that only shrinks. */
+  int allowedCount;
+
+  // The last step, for the invariants to look at.
+  String lastAction = "start";
+  List<CacheEvent> lastEvents = List.of();
+  List<CacheEvent> lastExpected = List.of();
+  final Map<String, List<String>> violations = new LinkedHashMap<>();
+  /** Kinds of event seen in this chain (e.g. {@code Evicted:budget}), to check the generator reaches them. */
+  final Set<String> reached = new HashSet<>();
+
+  CacheSystem(CachePolicy policy, List<String> preload) {
+    this.policy = policy;
+    this.core = ModelCache.create(policy, ESTIMATES::get);
+    this.reference = new ReferenceCache(policy, ESTIMATES);
+    step("preload " + preload, () -> core.preload(preload, now), () -> reference.preload(preload, now), null);
+    allowedCount = Math.max(policy.maxModels(), core.cached().size());
+  }
+
+  // ---- actions ----
+
+  void request(String model) {
+    long id = nextId++;
+    step("request " + id + " " + model, () -> core.request(id, model, now), () -> reference.request(id, model, now), null);
+  }
+
+  void loadSucceeded(String model, long bytes) {
+    step("loaded " + model + " " + bytes, () -> core.loadSucceeded(model, bytes, now),
+        () -> reference.loadSucceeded(model, bytes, now), model);
+  }
+
+  void loadFailed(String model) {
+    step("failed " + model, () -> core.loadFailed(model, "boom", now), () -> reference.loadFailed(model, "boom", now), null);
+  }
+
+  void release(long id) {
+    String model = waitingIds.remove(id) ? null : holders.remove(id);
+    step("release " + id, () -> core.release(id, now), () -> reference.release(id, now), model);
+  }
+
+  void tick(long seconds) {
+    now += seconds * 1_000_000_000L;
+    step("tick +" + seconds + "s", () -> core.tick(now), () -> reference.tick(now), null);
+  }
+
+  void advance(long seconds) {
+    now += seconds * 1_000_000_000L;
+    lastAction = "advance +" + seconds + "s";
+    lastEvents = List.of();
+    lastExpected = List.of();
+    violations.clear();
+  }
+
+  void memoryObserved(long usedBytes) {
+    step("memory " + usedBytes, () -> core.memoryObserved(usedBytes, HOST_BYTES, now),
+        () -> reference.memoryObserved(usedBytes, HOST_BYTES, now), null);
+  }
+
+  void unload(String model) {
+    step("unload " + model, () -> core.unload(model, now), () -> reference.unload(model, now), null);
+  }
+
+  void load(String model) {
+    step("load " + model, () -> core.load(model, LoadCause.MANUAL, now),
+        () -> reference.load(model, LoadCause.MANUAL, now), null);
+  }
+
+  List<String> loadingModels() {
+    return List.copyOf(loading);
+  }
+
+  List<Long> activeRequests() {
+    List<Long> ids = new ArrayList<>(holders.keySet());
+    ids.addAll(waitingIds);
+    return ids;
+  }
+
+  // ---- one step: run both, walk the events through the tracker ----
+
+  private void step(String action, Supplier<List<CacheEvent>> onCore, Supplier<List<CacheEvent>> onReference,
+      String touched) {
+    lastAction = action;
+    violations.clear();
+    lastEvents = onCore.get();
+    lastExpected = onReference.get();
+    if (touched != null) {
+      moveToEnd(touched);
+    }
+    Set<String> failed = new HashSet<>();
+    for (CacheEvent event : lastEvents) {
+      walk(event, failed);
+    }
+    for (String model : failed) {
+      if (core.cached().stream().anyMatch(c -> c.model().equals(model))) {
+        violate("failed load leaves no residue", model + " is still cached after its load failed");
+      }
+    }
+  }
+
+  private void walk(CacheEvent event, Set<String> failed) {
+    reached.add(label(event));
+    if (event instanceof Hit hit) {
+      grant(hit.requestId(), hit.model());
+    } else if (event instanceof Joined joined) {
+      if (!loading.contains(joined.model())) {
+        violate("one load per model at a time", "request " + joined.requestId() + " joined " + joined.model() + ", which is not loading");
+      }
+      grant(joined.requestId(), joined.model());
+    } else if (event instanceof Waiting waiting) {
+      waitingIds.add(waiting.requestId());
+    } else if (event instanceof Rejected rejected) {
+      holders.remove(rejected.requestId());
+      waitingIds.remove(rejected.requestId());
+    } else if (event instanceof LoadStarted started) {
+      if (recency.contains(started.model())) {
+        violate("one load per model at a time", "a second load of " + started.model() + " while it is "
+            + (loading.contains(started.model()) ? "loading" : "resident"));
+      }
+      loading.add(started.model());
+      recency.add(started.model());
+      if (started.requestId() != CacheEvent.NO_REQUEST) {
+        waitingIds.remove(started.requestId());
+        holders.put(started.requestId(), started.model());
+      }
+    } else if (event instanceof LoadFinished finished) {
+      loading.remove(finished.model());
+    } else if (event instanceof LoadFailed loadFailed) {
+      loading.remove(loadFailed.model());
+      recency.remove(loadFailed.model());
+      failed.add(loadFailed.model());
+    } else if (event instanceof Evicted evicted) {
+      String model = evicted.model();
+      if (holders.containsValue(model) || loading.contains(model)) {
+        violate("busy models are never evicted", model + " was evicted (" + evicted.reason().wireName()
+            + ") while " + (loading.contains(model) ? "loading" : "pinned by a request"));
+      }
+      if (evicted.reason() != EvictionReason.MANUAL) {
+        String lru = recency.stream().filter(m -> !loading.contains(m) && !holders.containsValue(m))
+            .findFirst().orElse(null);
+        if (!model.equals(lru)) {
+          violate("the victim is the least recently used idle model",
+              model + " was evicted (" + evicted.reason().wireName() + ") but the LRU idle model was " + lru
+                  + " in " + recency);
+        }
+      }
+      recency.remove(model);
+    }
+  }
+
+  /** The kind of an event with its reason, e.g. {@code Waiting:behind_waiting}. */
+  static String label(CacheEvent event) {
+    String kind = event.getClass().getSimpleName();
+    if (event instanceof Evicted e) {
+      return kind + ":" + e.reason().wireName();
+    } else if (event instanceof Waiting w) {
+      return kind + ":" + w.reason().wireName();
+    } else if (event instanceof Rejected r) {
+      return kind + ":" + r.reason().wireName();
+    } else if (event instanceof CacheEvent.LoadSkipped k) {
+      return kind + ":" + k.reason().wireName();
+    } else if (event instanceof CacheEvent.UnloadRefused u) {
+      return kind + ":" + u.reason().wireName();
+    }
+    return kind;
+  }
+
+  private void grant(long id, String model) {
+    waitingIds.remove(id);
+    holders.put(id, model);
+    moveToEnd(model);
+  }
+
+  private void moveToEnd(String model) {
+    if (recency.remove(model)) {
+      recency.add(model);
+    }
+  }
+
+  private void violate(String invariant, String detail) {
+    violations.computeIfAbsent(invariant, k -> new ArrayList<>()).add(detail);
+  }
+
+  // ---- the invariants, each checked after every step ----
+
+  void checkNoViolation(String invariant) {
+    List<String> found = violations.getOrDefault(invariant, List.of());
+    assertTrue(found.isEmpty(), () -> invariant + " broken by '" + lastAction + "': " + found + "; events " + lastEvents);
+  }
+
+  void checkCapRespected() {
+    int count = core.cached().size();
+    assertTrue(count <= allowedCount, () -> "cap respected: '" + lastAction + "' left " + count
+        + " models cached, allowed " + allowedCount + " (cap " + policy.maxModels() + "): " + core.cached());
+    allowedCount = Math.max(policy.maxModels(), count);
+  }
+
+  void checkPinsMatchRequests() {
+    for (CachedModel model : core.cached()) {
+      long holding = holders.values().stream().filter(model.model()::equals).count();
+      assertEquals(holding, model.pins(), () -> "pins of " + model.model() + " after '" + lastAction
+          + "' disagree with the requests holding it " + holders);
+    }
+    long pinned = core.cached().stream().mapToLong(CachedModel::pins).sum();
+    assertEquals(holders.size(), pinned, () -> "a pin left behind after '" + lastAction + "': " + core.cached() + " vs " + holders);
+    assertEquals(waitingIds.size(), core.waitingRequests(), () -> "waiting requests after '" + lastAction + "'");
+    assertEquals(holders.size() + waitingIds.size(), core.activeRequests(),
+        () -> "requests the core still tracks after '" + lastAction + "', holding " + holders + ", waiting " + waitingIds);
+  }
+
+  void checkByteAccounting() {
+    CacheTesting.checkValidState(core);
+  }
+
+  void checkMatchesReference() {
+    assertEquals(lastExpected, lastEvents, () -> "decisions differ from the reference model at '" + lastAction + "'");
+    assertEquals(reference.cached(), core.cached(), () -> "state differs from the reference model after '" + lastAction + "'");
+  }
+
+  @Override
+  public String toString() {
+    return "CacheSystem[" + policy + ", cached=" + core.cached() + "]";
+  }
+}

@@ -1,0 +1,160 @@
+package io.mlxcap.cache;
+
+import static io.mlxcap.cache.CacheSystem.ESTIMATES;
+import static io.mlxcap.cache.CacheSystem.GB;
+import static io.mlxcap.cache.CacheSystem.MODELS;
+
+import java.time.Duration;
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.state.Action;
+import net.jqwik.api.state.ActionChain;
+import net.jqwik.api.state.Transformer;
+import net.jqwik.api.statistics.Statistics;
+
+/**
+ * Model-based properties of the cache core: random chains of request, load done, load failed,
+ * release, tick, clock, memory, manual load and unload events under random settings, with every
+ * invariant of DESIGN.md checked after every step.
+ */
+final class ModelCacheProperties {
+  private static final int STEPS = 60;
+
+  @Property(tries = 1000)
+  void invariantsHoldAfterEveryStep(@ForAll("chains") ActionChain<CacheSystem> chain) {
+    chain
+        .withInvariant("cap respected", CacheSystem::checkCapRespected)
+        .withInvariant("busy models are never evicted", s -> s.checkNoViolation("busy models are never evicted"))
+        .withInvariant("the victim is the least recently used idle model",
+            s -> s.checkNoViolation("the victim is the least recently used idle model"))
+        .withInvariant("one load per model at a time", s -> s.checkNoViolation("one load per model at a time"))
+        .withInvariant("failed load leaves no residue", s -> s.checkNoViolation("failed load leaves no residue"))
+        .withInvariant("pins and requests match: none left behind", CacheSystem::checkPinsMatchRequests)
+        .withInvariant("byte accounting exact", CacheSystem::checkByteAccounting)
+        .run();
+    CacheSystem end = chain.finalState().orElseThrow();
+    for (String label : MUST_REACH) {
+      Statistics.label(label).collect(end.reached.contains(label));
+      Statistics.label(label).coverage(checker -> checker.check(true).percentage(p -> p >= 1.0));
+    }
+  }
+
+  /** Decisions the random chains must reach in at least 1 % of tries (most reach far more), or the properties prove little. */
+  private static final List<String> MUST_REACH = List.of(
+      "Hit", "Joined", "Ready", "LoadFailed", "Waiting:all_models_busy", "Waiting:budget_busy",
+      "Waiting:behind_waiting", "Rejected:too_large", "Evicted:max_models", "Evicted:cleanup",
+      "Evicted:idle_ttl", "Evicted:pressure", "Evicted:budget", "Evicted:manual", "LoadSkipped:no_room",
+      "UnloadRefused:in_use");
+
+  @Property(tries = 1000)
+  void matchesTheReferenceModelStepByStep(@ForAll("chains") ActionChain<CacheSystem> chain) {
+    chain.withInvariant("same decisions as the reference model", CacheSystem::checkMatchesReference).run();
+  }
+
+  @Provide
+  Arbitrary<ActionChain<CacheSystem>> chains() {
+    return systems().flatMap(start -> ActionChain.startWith(start::create)
+        .withAction(6, request())
+        .withAction(4, loadSucceeded())
+        .withAction(1, loadFailed())
+        .withAction(5, release())
+        .withAction(2, tick())
+        .withAction(3, advance())
+        .withAction(2, memory())
+        .withAction(1, unload())
+        .withAction(1, manualLoad())
+        .withMaxTransformations(STEPS));
+  }
+
+  /** A policy and preload list; a record so that shrinking can show it. */
+  record Start(CachePolicy policy, List<String> preload) {
+    CacheSystem create() {
+      return new CacheSystem(policy, preload);
+    }
+  }
+
+  private static Arbitrary<Start> systems() {
+    Arbitrary<Integer> caps = Arbitraries.of(1, 2, 3, CachePolicy.UNLIMITED_MODELS);
+    Arbitrary<Long> budgets = Arbitraries.of(CachePolicy.UNLIMITED_BYTES, 50 * GB, 70 * GB, 100 * GB, 140 * GB);
+    Arbitrary<Duration> ttls = Arbitraries.of(CachePolicy.NO_IDLE_TTL, Duration.ofSeconds(60), Duration.ofSeconds(600));
+    Arbitrary<Double> thresholds = Arbitraries.of(CachePolicy.NO_PRESSURE_THRESHOLD, 0.95, 0.6);
+    Arbitrary<List<String>> preloads = Arbitraries.of(MODELS).list().uniqueElements().ofMaxSize(3);
+    return Combinators.combine(caps, budgets, ttls, thresholds, preloads)
+        .as((cap, budget, ttl, threshold, preload) -> new Start(new CachePolicy(cap, budget, ttl, threshold), preload));
+  }
+
+  private static Action.Independent<CacheSystem> request() {
+    return () -> Arbitraries.of(MODELS).map(m -> Transformer.mutate("request " + m, s -> s.request(m)));
+  }
+
+  private static Action.Dependent<CacheSystem> loadSucceeded() {
+    return new Action.Dependent<>() {
+      @Override
+      public boolean precondition(CacheSystem state) {
+        return !state.loadingModels().isEmpty();
+      }
+
+      @Override
+      public Arbitrary<Transformer<CacheSystem>> transformer(CacheSystem state) {
+        // Reported sizes differ from the estimates both ways, so budget overshoot is exercised.
+        return Combinators.combine(Arbitraries.of(state.loadingModels()), Arbitraries.longs().between(-2, 6))
+            .as((m, delta) -> Transformer.mutate("loaded " + m + " " + delta + "GB off",
+                s -> s.loadSucceeded(m, ESTIMATES.get(m) + delta * GB)));
+      }
+    };
+  }
+
+  private static Action.Dependent<CacheSystem> loadFailed() {
+    return new Action.Dependent<>() {
+      @Override
+      public boolean precondition(CacheSystem state) {
+        return !state.loadingModels().isEmpty();
+      }
+
+      @Override
+      public Arbitrary<Transformer<CacheSystem>> transformer(CacheSystem state) {
+        return Arbitraries.of(state.loadingModels()).map(m -> Transformer.mutate("fail " + m, s -> s.loadFailed(m)));
+      }
+    };
+  }
+
+  private static Action.Dependent<CacheSystem> release() {
+    return new Action.Dependent<>() {
+      @Override
+      public boolean precondition(CacheSystem state) {
+        return !state.activeRequests().isEmpty();
+      }
+
+      @Override
+      public Arbitrary<Transformer<CacheSystem>> transformer(CacheSystem state) {
+        return Arbitraries.of(state.activeRequests()).map(id -> Transformer.mutate("release " + id, s -> s.release(id)));
+      }
+    };
+  }
+
+  private static Action.Independent<CacheSystem> tick() {
+    return () -> Arbitraries.longs().between(0, 1200).map(sec -> Transformer.mutate("tick +" + sec + "s", s -> s.tick(sec)));
+  }
+
+  private static Action.Independent<CacheSystem> advance() {
+    return () -> Arbitraries.longs().between(0, 300).map(sec -> Transformer.mutate("advance +" + sec + "s", s -> s.advance(sec)));
+  }
+
+  private static Action.Independent<CacheSystem> memory() {
+    return () -> Arbitraries.longs().between(0, 170)
+        .map(gb -> Transformer.mutate("memory " + gb + "GB used", s -> s.memoryObserved(gb * GB)));
+  }
+
+  private static Action.Independent<CacheSystem> unload() {
+    return () -> Arbitraries.of(MODELS).map(m -> Transformer.mutate("unload " + m, s -> s.unload(m)));
+  }
+
+  private static Action.Independent<CacheSystem> manualLoad() {
+    return () -> Arbitraries.of(MODELS).map(m -> Transformer.mutate("load " + m, s -> s.load(m)));
+  }
+}

@@ -1,0 +1,288 @@
+package io.mlxcap.cache;
+
+import io.mlxcap.ByteSize;
+import io.mlxcap.cache.CacheEvent.Evicted;
+import io.mlxcap.cache.CacheEvent.Hit;
+import io.mlxcap.cache.CacheEvent.Joined;
+import io.mlxcap.cache.CacheEvent.LoadFailed;
+import io.mlxcap.cache.CacheEvent.LoadFinished;
+import io.mlxcap.cache.CacheEvent.LoadSkipped;
+import io.mlxcap.cache.CacheEvent.LoadStarted;
+import io.mlxcap.cache.CacheEvent.Ready;
+import io.mlxcap.cache.CacheEvent.RejectReason;
+import io.mlxcap.cache.CacheEvent.Rejected;
+import io.mlxcap.cache.CacheEvent.SkipReason;
+import io.mlxcap.cache.CacheEvent.UnloadRefused;
+import io.mlxcap.cache.CacheEvent.WaitReason;
+import io.mlxcap.cache.CacheEvent.Waiting;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The rules of DESIGN.md written as plainly as possible, to check the real core against step by step.
+ *
+ * <p>Recency is an access-ordered {@link LinkedHashMap} ({@code get} touches); pins and bytes are not
+ * kept but recomputed from the request table each time they are needed, so a counter the real core
+ * gets wrong shows up as a difference.
+ */
+final class ReferenceCache {
+  private final CachePolicy policy;
+  private final Map<String, Long> estimates;
+  private final LinkedHashMap<String, Model> lru = new LinkedHashMap<>(16, 0.75f, true);
+  /** The same models without the touch of {@code get}, to look without using. */
+  private final Map<String, Model> byName = new HashMap<>();
+  /** Request id to the model it pins; waiting requests are not here. */
+  private final LinkedHashMap<Long, String> holders = new LinkedHashMap<>();
+  /** Request id to the model it waits for room for, in arrival order. */
+  private final LinkedHashMap<Long, String> waiting = new LinkedHashMap<>();
+
+  private static final class Model {
+    boolean loading = true;
+    long bytes;
+    long lastUsed;
+    final List<Long> awaiting = new ArrayList<>();
+  }
+
+  ReferenceCache(CachePolicy policy, Map<String, Long> estimates) {
+    this.policy = policy;
+    this.estimates = estimates;
+  }
+
+  private int pins(String model) {
+    return (int) holders.values().stream().filter(model::equals).count();
+  }
+
+  private boolean idle(String model) {
+    return !byName.get(model).loading && pins(model) == 0;
+  }
+
+  private long reserved() {
+    return lru.values().stream().mapToLong(m -> m.bytes).sum();
+  }
+
+  private void touch(String model, long now) {
+    lru.get(model).lastUsed = now;
+  }
+
+  List<CachedModel> cached() {
+    List<CachedModel> out = new ArrayList<>();
+    lru.forEach((name, m) -> out.add(new CachedModel(name, m.loading, m.bytes, pins(name), m.lastUsed)));
+    return out;
+  }
+
+  List<CacheEvent> preload(List<String> models, long now) {
+    List<CacheEvent> events = new ArrayList<>();
+    models.forEach(m -> events.addAll(load(m, LoadCause.PRELOAD, now)));
+    return events;
+  }
+
+  List<CacheEvent> load(String name, LoadCause cause, long now) {
+    List<CacheEvent> events = new ArrayList<>();
+    long size = estimates.get(name);
+    if (lru.containsKey(name)) {
+      events.add(new LoadSkipped(name, cause, SkipReason.ALREADY_CACHED));
+    } else if (size > policy.maxBytes()) {
+      events.add(new LoadSkipped(name, cause, SkipReason.TOO_LARGE));
+    } else if (!waiting.isEmpty() || room(size, cause != LoadCause.PRELOAD, events) != null) {
+      events.add(new LoadSkipped(name, cause, SkipReason.NO_ROOM));
+    } else {
+      start(name, size, cause, CacheEvent.NO_REQUEST, now, events);
+    }
+    return events;
+  }
+
+  List<CacheEvent> request(long id, String name, long now) {
+    List<CacheEvent> events = new ArrayList<>();
+    long size = estimates.get(name);
+    if (lru.containsKey(name)) {
+      grant(id, name, now, events);
+    } else if (size > policy.maxBytes()) {
+      events.add(new Rejected(id, name, RejectReason.TOO_LARGE, name + " needs " + ByteSize.format(size)
+          + ", more than the whole MLX_MAX_CACHE_BYTES budget of " + ByteSize.format(policy.maxBytes())));
+    } else {
+      WaitReason reason = waiting.isEmpty() ? room(size, true, events) : WaitReason.BEHIND_WAITING;
+      if (reason == null) {
+        start(name, size, LoadCause.REQUEST, id, now, events);
+      } else {
+        waiting.put(id, name);
+        events.add(new Waiting(id, name, reason));
+      }
+    }
+    return events;
+  }
+
+  List<CacheEvent> loadSucceeded(String name, long bytes, long now) {
+    Model m = lru.get(name);
+    m.loading = false;
+    m.bytes = bytes;
+    m.lastUsed = now;
+    List<CacheEvent> events = new ArrayList<>();
+    events.add(new LoadFinished(name, bytes));
+    m.awaiting.forEach(id -> events.add(new Ready(id, name)));
+    m.awaiting.clear();
+    trim(Integer.MAX_VALUE, EvictionReason.BUDGET, events);
+    retry(now, events);
+    return events;
+  }
+
+  List<CacheEvent> loadFailed(String name, String error, long now) {
+    Model m = lru.remove(name);
+    byName.remove(name);
+    List<CacheEvent> events = new ArrayList<>();
+    events.add(new LoadFailed(name, error));
+    for (long id : m.awaiting) {
+      holders.remove(id);
+      events.add(new Rejected(id, name, RejectReason.LOAD_FAILED, error));
+    }
+    retry(now, events);
+    return events;
+  }
+
+  List<CacheEvent> release(long id, long now) {
+    if (waiting.remove(id) == null) {
+      String name = holders.remove(id);
+      lru.get(name).awaiting.remove(id);
+      touch(name, now);
+    }
+    List<CacheEvent> events = new ArrayList<>();
+    trim(Integer.MAX_VALUE, EvictionReason.BUDGET, events);
+    retry(now, events);
+    return events;
+  }
+
+  List<CacheEvent> tick(long now) {
+    List<CacheEvent> events = new ArrayList<>();
+    for (String name : new ArrayList<>(lru.keySet())) {
+      if (idle(name) && now - byName.get(name).lastUsed >= policy.idleTtlNanos()) {
+        evict(name, EvictionReason.IDLE_TTL, events);
+      }
+    }
+    trim(policy.maxModels(), EvictionReason.CLEANUP, events);
+    retry(now, events);
+    return events;
+  }
+
+  List<CacheEvent> memoryObserved(long used, long total, long now) {
+    List<CacheEvent> events = new ArrayList<>();
+    long freed = 0;
+    for (String name : new ArrayList<>(lru.keySet())) {
+      if (used - freed <= policy.pressureThreshold() * total) {
+        break;
+      }
+      if (idle(name)) {
+        freed += byName.get(name).bytes;
+        evict(name, EvictionReason.PRESSURE, events);
+      }
+    }
+    retry(now, events);
+    return events;
+  }
+
+  List<CacheEvent> unload(String name, long now) {
+    List<CacheEvent> events = new ArrayList<>();
+    if (!lru.containsKey(name)) {
+      events.add(new UnloadRefused(name, SkipReason.NOT_CACHED));
+    } else if (byName.get(name).loading) {
+      events.add(new UnloadRefused(name, SkipReason.LOADING));
+    } else if (pins(name) > 0) {
+      events.add(new UnloadRefused(name, SkipReason.IN_USE));
+    } else {
+      evict(name, EvictionReason.MANUAL, events);
+      retry(now, events);
+    }
+    return events;
+  }
+
+  private void grant(long id, String name, long now, List<CacheEvent> events) {
+    holders.put(id, name);
+    Model m = lru.get(name);
+    m.lastUsed = now;
+    if (m.loading) {
+      m.awaiting.add(id);
+      events.add(new Joined(id, name));
+    } else {
+      events.add(new Hit(id, name));
+    }
+  }
+
+  private void start(String name, long size, LoadCause cause, long id, long now, List<CacheEvent> events) {
+    Model m = new Model();
+    m.bytes = size;
+    m.lastUsed = now;
+    lru.put(name, m);
+    byName.put(name, m);
+    events.add(new LoadStarted(name, size, cause, id));
+    if (id != CacheEvent.NO_REQUEST) {
+      holders.put(id, name);
+      m.awaiting.add(id);
+    }
+  }
+
+  private WaitReason room(long size, boolean capped, List<CacheEvent> events) {
+    int cap = capped ? policy.maxModels() : Integer.MAX_VALUE;
+    int count = lru.size();
+    long bytes = reserved();
+    Map<String, EvictionReason> victims = new LinkedHashMap<>();
+    for (Map.Entry<String, Model> e : lru.entrySet()) {
+      boolean overCount = count >= cap;
+      boolean overBytes = bytes + size > policy.maxBytes() && policy.maxBytes() != CachePolicy.UNLIMITED_BYTES;
+      if (!overCount && !overBytes) {
+        break;
+      }
+      if (!e.getValue().loading && !holders.containsValue(e.getKey())) {
+        victims.put(e.getKey(), overCount ? EvictionReason.MAX_MODELS : EvictionReason.BUDGET);
+        count--;
+        bytes -= e.getValue().bytes;
+      }
+    }
+    if (count >= cap) {
+      return WaitReason.ALL_MODELS_BUSY;
+    }
+    if (bytes + size > policy.maxBytes() && policy.maxBytes() != CachePolicy.UNLIMITED_BYTES) {
+      return WaitReason.BUDGET_BUSY;
+    }
+    victims.forEach((name, reason) -> evict(name, reason, events));
+    return null;
+  }
+
+  private void trim(int cap, EvictionReason countReason, List<CacheEvent> events) {
+    for (String name : new ArrayList<>(lru.keySet())) {
+      boolean overCount = lru.size() > cap;
+      if (!overCount && reserved() <= policy.maxBytes()) {
+        return;
+      }
+      if (idle(name)) {
+        evict(name, overCount ? countReason : EvictionReason.BUDGET, events);
+      }
+    }
+  }
+
+  private void retry(long now, List<CacheEvent> events) {
+    boolean blocked = false;
+    for (Map.Entry<Long, String> w : new ArrayList<>(waiting.entrySet())) {
+      long id = w.getKey();
+      String name = w.getValue();
+      if (lru.containsKey(name)) {
+        waiting.remove(id);
+        grant(id, name, now, events);
+      } else if (!blocked) {
+        long size = estimates.get(name);
+        if (room(size, true, events) == null) {
+          waiting.remove(id);
+          start(name, size, LoadCause.REQUEST, id, now, events);
+        } else {
+          blocked = true;
+        }
+      }
+    }
+  }
+
+  private void evict(String name, EvictionReason reason, List<CacheEvent> events) {
+    Model m = lru.remove(name);
+    byName.remove(name);
+    events.add(new Evicted(name, m.bytes, reason));
+  }
+}
