@@ -6,6 +6,7 @@ import static io.mlxcap.cache.CacheSystem.MODELS;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Function;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -92,49 +93,37 @@ final class ModelCacheProperties {
     return () -> Arbitraries.of(MODELS).map(m -> Transformer.mutate("request " + m, s -> s.request(m)));
   }
 
-  private static Action.Dependent<CacheSystem> loadSucceeded() {
+  /** An action that picks one of {@code options(state)}, possible only while there is one. */
+  private static <T> Action.Dependent<CacheSystem> pickOneOf(
+      Function<CacheSystem, List<T>> options, Function<Arbitrary<T>, Arbitrary<Transformer<CacheSystem>>> act) {
     return new Action.Dependent<>() {
       @Override
       public boolean precondition(CacheSystem state) {
-        return !state.loadingModels().isEmpty();
+        return !options.apply(state).isEmpty();
       }
 
       @Override
       public Arbitrary<Transformer<CacheSystem>> transformer(CacheSystem state) {
-        // Reported sizes differ from the estimates both ways, so budget overshoot is exercised.
-        return Combinators.combine(Arbitraries.of(state.loadingModels()), Arbitraries.longs().between(-2, 6))
-            .as((m, delta) -> Transformer.mutate("loaded " + m + " " + delta + "GB off",
-                s -> s.loadSucceeded(m, ESTIMATES.get(m) + delta * GB)));
+        return act.apply(Arbitraries.of(options.apply(state)));
       }
     };
+  }
+
+  private static Action.Dependent<CacheSystem> loadSucceeded() {
+    // Reported sizes differ from the estimates both ways, so budget overshoot is exercised.
+    return pickOneOf(CacheSystem::loadingModels, models -> Combinators.combine(models, Arbitraries.longs().between(-2, 6))
+        .as((m, delta) -> Transformer.mutate("loaded " + m + " " + delta + "GB off",
+            s -> s.loadSucceeded(m, ESTIMATES.get(m) + delta * GB))));
   }
 
   private static Action.Dependent<CacheSystem> loadFailed() {
-    return new Action.Dependent<>() {
-      @Override
-      public boolean precondition(CacheSystem state) {
-        return !state.loadingModels().isEmpty();
-      }
-
-      @Override
-      public Arbitrary<Transformer<CacheSystem>> transformer(CacheSystem state) {
-        return Arbitraries.of(state.loadingModels()).map(m -> Transformer.mutate("fail " + m, s -> s.loadFailed(m)));
-      }
-    };
+    return pickOneOf(CacheSystem::loadingModels,
+        models -> models.map(m -> Transformer.mutate("fail " + m, s -> s.loadFailed(m))));
   }
 
   private static Action.Dependent<CacheSystem> release() {
-    return new Action.Dependent<>() {
-      @Override
-      public boolean precondition(CacheSystem state) {
-        return !state.activeRequests().isEmpty();
-      }
-
-      @Override
-      public Arbitrary<Transformer<CacheSystem>> transformer(CacheSystem state) {
-        return Arbitraries.of(state.activeRequests()).map(id -> Transformer.mutate("release " + id, s -> s.release(id)));
-      }
-    };
+    return pickOneOf(CacheSystem::activeRequests,
+        ids -> ids.map(id -> Transformer.mutate("release " + id, s -> s.release(id))));
   }
 
   private static Action.Independent<CacheSystem> tick() {
