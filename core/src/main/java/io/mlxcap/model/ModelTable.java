@@ -3,6 +3,8 @@ package io.mlxcap.model;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mlxcap.ByteSize;
 import io.mlxcap.InvalidInputException;
 import java.io.IOException;
@@ -110,6 +112,40 @@ public final class ModelTable {
     } catch (IllegalArgumentException e) {
       throw new InvalidInputException(source + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Reads a table from the {@code models} array of the table format (as a trace header embeds it).
+   *
+   * @throws IllegalArgumentException saying which entry is wrong, for the caller to place
+   */
+  public static ModelTable fromJsonArray(JsonNode array) {
+    ObjectNode root = JSON.createObjectNode();
+    root.set("models", array);
+    return new ModelTable(readModels(root));
+  }
+
+  /** Returns the {@code models} array of the table format, sizes in bytes, as a trace header embeds it. */
+  public ArrayNode toJsonArray() {
+    ArrayNode array = JSON.createArrayNode();
+    for (ModelSpec model : models) {
+      ObjectNode node = array.addObject();
+      node.put("name", model.name());
+      ArrayNode aliases = node.putArray("aliases");
+      model.aliases().forEach(aliases::add);
+      ObjectNode size = node.putObject("size");
+      size.put("low", model.size().lowBytes());
+      size.put("expected", model.size().expectedBytes());
+      size.put("high", model.size().highBytes());
+    }
+    return array;
+  }
+
+  /** Returns a table with these models added after this table's; names and aliases must stay distinct. */
+  public ModelTable plus(List<ModelSpec> more) {
+    List<ModelSpec> all = new ArrayList<>(models);
+    all.addAll(more);
+    return new ModelTable(all);
   }
 
   private static List<ModelSpec> readModels(JsonNode root) {
@@ -233,6 +269,16 @@ public final class ModelTable {
   /** Returns every model as {@code name (aliases)}, comma-separated, for messages. */
   public String describeAll() {
     return models.stream().map(ModelSpec::describe).collect(Collectors.joining(", "));
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ModelTable other && models.equals(other.models);
+  }
+
+  @Override
+  public int hashCode() {
+    return models.hashCode();
   }
 
   @Override
