@@ -1,0 +1,65 @@
+package io.mlxcap.imports;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mlxcap.InvalidInputException;
+import java.io.BufferedReader;
+
+/** Rows of a JSON Lines file: one object a line, its top-level fields by name. */
+final class JsonlRows implements RowSource {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final BufferedReader reader;
+  private final String name;
+  private long line;
+
+  JsonlRows(BufferedReader reader, String name) {
+    this.reader = reader;
+    this.name = name;
+  }
+
+  @Override
+  public void requireField(String field) {
+    // Known only row by row: a missing field is reported with its line.
+  }
+
+  @Override
+  public Row next() {
+    String text;
+    do {
+      text = RowSource.readLine(reader, name);
+      line++;
+      if (text == null) {
+        return null;
+      }
+    } while (text.isBlank());
+    JsonNode node;
+    try {
+      node = JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new InvalidInputException(name + " line " + line + ": not valid JSON: " + e.getOriginalMessage());
+    }
+    if (!node.isObject()) {
+      throw new InvalidInputException(name + " line " + line + ": expected a JSON object");
+    }
+    long rowLine = line;
+    return new Row() {
+      @Override
+      public long line() {
+        return rowLine;
+      }
+
+      @Override
+      public String get(String field) {
+        JsonNode value = node.get(field);
+        return value == null || value.isNull() || value.isContainerNode() ? null : value.asText();
+      }
+    };
+  }
+
+  @Override
+  public void close() {
+    RowSource.close(reader);
+  }
+}
