@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mlxcap.ByteSize;
 import io.mlxcap.InvalidInputException;
+import io.mlxcap.JsonErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -105,7 +106,7 @@ public final class ModelTable {
     } catch (JsonProcessingException e) {
       throw new InvalidInputException(
           source + " is not valid JSON (line " + e.getLocation().getLineNr() + "): "
-              + e.getOriginalMessage());
+              + JsonErrors.reason(e));
     }
     try {
       return new ModelTable(readModels(root));

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.mlxcap.JsonErrors;
 import io.mlxcap.cache.EvictionReason;
 import io.mlxcap.cache.LoadCause;
 import io.mlxcap.model.ModelTable;
@@ -227,7 +228,7 @@ final class TraceCodec {
     try {
       node = MAPPER.readTree(JSON_FACTORY.createParser(line, offset, length));
     } catch (JsonProcessingException e) {
-      throw new BadLine("not valid JSON: " + firstLine(e));
+      throw new BadLine("not valid JSON: " + JsonErrors.reason(e));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -306,7 +307,7 @@ final class TraceCodec {
         throw new BadLine("more than one JSON value on the line");
       }
     } catch (JsonProcessingException e) {
-      throw new BadLine("not valid JSON: " + firstLine(e));
+      throw new BadLine("not valid JSON: " + JsonErrors.reason(e));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -459,11 +460,5 @@ final class TraceCodec {
       }
     }
     throw new BadLine("unknown reason '" + value + "'; known: max_models, cleanup, idle_ttl, pressure, budget, manual");
-  }
-
-  private static String firstLine(JsonProcessingException e) {
-    String message = e.getOriginalMessage();
-    int newline = message.indexOf('\n');
-    return newline < 0 ? message : message.substring(0, newline);
   }
 }

@@ -225,7 +225,11 @@ public final class Importer {
       }
       SizeRange size = sizes.get(model);
       if (size != null) {
-        extra.add(new ModelSpec(model, List.of(), size));
+        try {
+          extra.add(new ModelSpec(model, List.of(), size));
+        } catch (IllegalArgumentException e) {
+          throw new InvalidInputException("--size " + model + ": " + e.getMessage());
+        }
       } else {
         unknown.put(model, inputs.get(row.input()).file().getFileName() + " line " + row.line());
       }

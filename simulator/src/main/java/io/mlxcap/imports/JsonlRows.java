@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mlxcap.InvalidInputException;
+import io.mlxcap.JsonErrors;
 import java.io.BufferedReader;
 
 /** Rows of a JSON Lines file: one object a line, its top-level fields by name. */
@@ -38,7 +39,7 @@ final class JsonlRows implements RowSource {
     try {
       node = JSON.readTree(text);
     } catch (JsonProcessingException e) {
-      throw new InvalidInputException(name + " line " + line + ": not valid JSON: " + e.getOriginalMessage());
+      throw new InvalidInputException(name + " line " + line + ": not valid JSON: " + JsonErrors.reason(e));
     }
     if (!node.isObject()) {
       throw new InvalidInputException(name + " line " + line + ": expected a JSON object");
