@@ -11,21 +11,17 @@ import java.util.Map;
  * Rows of a CSV file whose first line names the columns. Fields may be quoted with {@code "}, a
  * doubled quote standing for one; a quoted field may not span lines.
  */
-final class CsvRows implements RowSource {
-  private final BufferedReader reader;
-  private final String name;
+final class CsvRows extends TextRows {
   private final List<String> columns;
   private final Map<String, Integer> index = new HashMap<>();
-  private long line = 1;
 
   CsvRows(BufferedReader reader, String name) {
-    this.reader = reader;
-    this.name = name;
-    String header = RowSource.readLine(reader, name);
+    super(reader, name);
+    String header = nextNonBlankLine();
     if (header == null) {
       throw new InvalidInputException(name + " is empty; a CSV trace starts with a line naming its columns");
     }
-    this.columns = split(header.startsWith("\uFEFF") ? header.substring(1) : header, 1);
+    this.columns = split(header.startsWith("\uFEFF") ? header.substring(1) : header, line());
     for (int i = 0; i < columns.size(); i++) {
       index.put(columns.get(i).strip(), i);
     }
@@ -34,22 +30,18 @@ final class CsvRows implements RowSource {
   @Override
   public void requireField(String field) {
     if (!index.containsKey(field)) {
-      throw new InvalidInputException(name + " has no column '" + field + "'; its columns are " + RowSource.list(columns));
+      throw new InvalidInputException(name + " has no column '" + field + "'; its columns are " + String.join(", ", columns));
     }
   }
 
   @Override
   public Row next() {
-    String text;
-    do {
-      text = RowSource.readLine(reader, name);
-      line++;
-      if (text == null) {
-        return null;
-      }
-    } while (text.isBlank());
-    List<String> values = split(text, line);
-    long rowLine = line;
+    String text = nextNonBlankLine();
+    if (text == null) {
+      return null;
+    }
+    long rowLine = line();
+    List<String> values = split(text, rowLine);
     return new Row() {
       @Override
       public long line() {
@@ -97,10 +89,5 @@ final class CsvRows implements RowSource {
     }
     fields.add(field.toString());
     return fields;
-  }
-
-  @Override
-  public void close() {
-    RowSource.close(reader);
   }
 }

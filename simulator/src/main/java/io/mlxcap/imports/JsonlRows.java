@@ -8,16 +8,11 @@ import io.mlxcap.JsonErrors;
 import java.io.BufferedReader;
 
 /** Rows of a JSON Lines file: one object a line, its top-level fields by name. */
-final class JsonlRows implements RowSource {
+final class JsonlRows extends TextRows {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final BufferedReader reader;
-  private final String name;
-  private long line;
-
   JsonlRows(BufferedReader reader, String name) {
-    this.reader = reader;
-    this.name = name;
+    super(reader, name);
   }
 
   @Override
@@ -27,14 +22,11 @@ final class JsonlRows implements RowSource {
 
   @Override
   public Row next() {
-    String text;
-    do {
-      text = RowSource.readLine(reader, name);
-      line++;
-      if (text == null) {
-        return null;
-      }
-    } while (text.isBlank());
+    String text = nextNonBlankLine();
+    if (text == null) {
+      return null;
+    }
+    long line = line();
     JsonNode node;
     try {
       node = JSON.readTree(text);
@@ -57,10 +49,5 @@ final class JsonlRows implements RowSource {
         return value == null || value.isNull() || value.isContainerNode() ? null : value.asText();
       }
     };
-  }
-
-  @Override
-  public void close() {
-    RowSource.close(reader);
   }
 }
