@@ -5,9 +5,11 @@ package io.mlxcap.cache;
  *
  * @param bytes the reserved estimate while loading, the reported bytes once resident
  * @param pins how many requests are using or waiting on this model
- * @param lastUsedNanos the ticker time of the last acquire, release or load completion
+ * @param lastUsedNanos the ticker time of the last use: load start, acquire or release (its recency)
+ * @param idleSinceNanos the later of the last use and the end of the load: what the idle TTL counts from
  */
-public record CachedModel(String model, boolean loading, long bytes, int pins, long lastUsedNanos) {
+public record CachedModel(String model, boolean loading, long bytes, int pins, long lastUsedNanos,
+    long idleSinceNanos) {
 
   /** True when the model is resident and no request uses it, so it may be evicted. */
   public boolean evictable() {

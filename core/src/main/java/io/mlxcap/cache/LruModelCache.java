@@ -29,9 +29,13 @@ import java.util.Objects;
  * <h2>Implementation notes</h2>
  *
  * <p><b>Recency.</b> {@code entries} is kept in recency order, least recent first: an entry moves to
- * the end when created, acquired, released or when its load finishes. Victims are taken from the
- * front, skipping entries that are loading or pinned. Caches hold a handful of models, so the scans
- * are short.
+ * the end when created (its load starts), acquired or released. The end of a load is not a use and
+ * does not reorder, so the order depends only on the order of requests, not on load times (which
+ * keeps the one-pass LRU curve of the simulator exact). Victims are taken from the front, skipping
+ * entries that are loading or pinned. Caches hold a handful of models, so the scans are short.
+ *
+ * <p><b>Idle time.</b> The idle TTL counts from the later of the last use and the end of the load,
+ * so a slow preload is not expired the moment it arrives.
  *
  * <p><b>Counting.</b> A loading model takes a slot under the count cap and its weigher estimate under
  * the byte budget from the moment its load starts; when it finishes, its reported bytes replace the
@@ -161,7 +165,7 @@ final class LruModelCache implements ModelCache {
     residentBytes += bytes;
     entry.bytes = bytes;
     entry.loading = false;
-    touch(entry, now);
+    entry.idleSince = Math.max(entry.idleSince, now);
     List<CacheEvent> events = new ArrayList<>(1 + entry.awaiting.size());
     events.add(new LoadFinished(model, bytes));
     for (Request request : entry.awaiting) {
@@ -214,7 +218,7 @@ final class LruModelCache implements ModelCache {
     List<CacheEvent> events = new ArrayList<>(0);
     if (idleTtlNanos != Long.MAX_VALUE) {
       for (Entry entry : new ArrayList<>(entries.values())) {
-        if (entry.evictable() && now - entry.lastUsed >= idleTtlNanos) {
+        if (entry.evictable() && now - entry.idleSince >= idleTtlNanos) {
           evict(entry, EvictionReason.IDLE_TTL, events);
         }
       }
@@ -269,7 +273,7 @@ final class LruModelCache implements ModelCache {
   public List<CachedModel> cached() {
     List<CachedModel> models = new ArrayList<>(entries.size());
     for (Entry e : entries.values()) {
-      models.add(new CachedModel(e.model, e.loading, e.bytes, e.pins, e.lastUsed));
+      models.add(new CachedModel(e.model, e.loading, e.bytes, e.pins, e.lastUsed, e.idleSince));
     }
     return List.copyOf(models);
   }
@@ -402,6 +406,7 @@ final class LruModelCache implements ModelCache {
 
   private void touch(Entry entry, long now) {
     entry.lastUsed = now;
+    entry.idleSince = Math.max(entry.idleSince, now);
     entries.remove(entry.model);
     entries.put(entry.model, entry);
   }
@@ -437,11 +442,14 @@ final class LruModelCache implements ModelCache {
     boolean loading = true;
     int pins;
     long lastUsed;
+    /** The later of the last use and the end of the load: what the idle TTL counts from. */
+    long idleSince;
 
     Entry(String model, long bytes, long now) {
       this.model = model;
       this.bytes = bytes;
       this.lastUsed = now;
+      this.idleSince = now;
     }
 
     boolean evictable() {

@@ -72,7 +72,7 @@ final class CacheSystem {
 
   void loadSucceeded(String model, long bytes) {
     step("loaded " + model + " " + bytes, () -> core.loadSucceeded(model, bytes, now),
-        () -> reference.loadSucceeded(model, bytes, now), model);
+        () -> reference.loadSucceeded(model, bytes, now), null);
   }
 
   void loadFailed(String model) {
@@ -180,7 +180,8 @@ final class CacheSystem {
         violate("busy models are never evicted", model + " was evicted (" + evicted.reason().wireName()
             + ") while " + (loading.contains(model) ? "loading" : "pinned by a request"));
       }
-      if (evicted.reason() != EvictionReason.MANUAL) {
+      // Capacity victims are the LRU idle model; idle-TTL victims are whichever idled long enough.
+      if (evicted.reason() != EvictionReason.MANUAL && evicted.reason() != EvictionReason.IDLE_TTL) {
         String lru = recency.stream().filter(m -> !loading.contains(m) && !holders.containsValue(m))
             .findFirst().orElse(null);
         if (!model.equals(lru)) {

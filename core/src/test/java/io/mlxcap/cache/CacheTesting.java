@@ -23,6 +23,7 @@ final class CacheTesting {
       assertTrue(model.pins() >= 0, () -> "negative pins: " + model);
       assertTrue(model.bytes() > 0, () -> "no bytes: " + model);
       assertTrue(model.lastUsedNanos() >= previousUse, () -> "recency order disagrees with use times: " + cached);
+      assertTrue(model.idleSinceNanos() >= model.lastUsedNanos(), () -> "idle before its last use: " + model);
       previousUse = model.lastUsedNanos();
       reserved += model.bytes();
       if (!model.loading()) {

@@ -342,6 +342,26 @@ final class LruModelCacheTest {
         t.advance(Duration.ofSeconds(1)).tick());
   }
 
+  @Test
+  void idleTtl_countsFromTheEndOfASlowLoad() {
+    Timeline t = timeline(policy("MLX_MODEL_IDLE_TTL_SEC", "60"));
+    t.cache.preload(List.of(HUGE), t.now());
+    t.advance(Duration.ofSeconds(100)).loaded(HUGE);
+    assertEquals(List.of(), t.advance(Duration.ofSeconds(59)).tick(), "loaded 59 s ago, though created 159 s ago");
+    assertEquals(List.of(new Evicted(HUGE, t.expected(HUGE), EvictionReason.IDLE_TTL)),
+        t.advance(Duration.ofSeconds(1)).tick());
+  }
+
+  @Test
+  void recency_isTheOrderOfUse_notOfLoadCompletion() {
+    Timeline t = timeline(policy("MLX_MAX_CACHED_MODELS", "2"));
+    t.cache.preload(List.of(DEFAULT, FAST), t.now());
+    t.advance(Duration.ofSeconds(1)).loaded(FAST);
+    t.advance(Duration.ofSeconds(10)).loaded(DEFAULT);
+    assertEquals(List.of(DEFAULT, FAST), t.cached(), "default was asked for first; finishing last is not a use");
+    assertEquals(new Evicted(DEFAULT, t.expected(DEFAULT), EvictionReason.MAX_MODELS), t.request(1, REASONING).get(0));
+  }
+
   // ---- MLX_MAX_CACHE_BYTES ----
 
   @Test

@@ -43,6 +43,7 @@ final class ReferenceCache {
     boolean loading = true;
     long bytes;
     long lastUsed;
+    long loadedAt;
     final List<Long> awaiting = new ArrayList<>();
   }
 
@@ -69,7 +70,8 @@ final class ReferenceCache {
 
   List<CachedModel> cached() {
     List<CachedModel> out = new ArrayList<>();
-    lru.forEach((name, m) -> out.add(new CachedModel(name, m.loading, m.bytes, pins(name), m.lastUsed)));
+    lru.forEach((name, m) -> out.add(new CachedModel(name, m.loading, m.bytes, pins(name), m.lastUsed,
+        Math.max(m.lastUsed, m.loadedAt))));
     return out;
   }
 
@@ -115,10 +117,10 @@ final class ReferenceCache {
   }
 
   List<CacheEvent> loadSucceeded(String name, long bytes, long now) {
-    Model m = lru.get(name);
+    Model m = byName.get(name);
     m.loading = false;
     m.bytes = bytes;
-    m.lastUsed = now;
+    m.loadedAt = now;
     List<CacheEvent> events = new ArrayList<>();
     events.add(new LoadFinished(name, bytes));
     m.awaiting.forEach(id -> events.add(new Ready(id, name)));
@@ -156,7 +158,8 @@ final class ReferenceCache {
   List<CacheEvent> tick(long now) {
     List<CacheEvent> events = new ArrayList<>();
     for (String name : new ArrayList<>(lru.keySet())) {
-      if (idle(name) && now - byName.get(name).lastUsed >= policy.idleTtlNanos()) {
+      Model m = byName.get(name);
+      if (idle(name) && now - Math.max(m.lastUsed, m.loadedAt) >= policy.idleTtlNanos()) {
         evict(name, EvictionReason.IDLE_TTL, events);
       }
     }
