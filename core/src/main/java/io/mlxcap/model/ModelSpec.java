@@ -3,12 +3,21 @@ package io.mlxcap.model;
 import java.util.List;
 import java.util.Objects;
 
-/** One model a server can load: its canonical name, the aliases it answers to and its size in RAM. */
-public record ModelSpec(String name, List<String> aliases, SizeRange size) {
+/**
+ * One model a server can load: its canonical name, the aliases it answers to, its size in RAM and how
+ * it serves.
+ */
+public record ModelSpec(String name, List<String> aliases, SizeRange size, Performance performance) {
+
+  /** A model with {@link Performance#DEFAULT} performance. */
+  public ModelSpec(String name, List<String> aliases, SizeRange size) {
+    this(name, aliases, size, Performance.DEFAULT);
+  }
 
   public ModelSpec {
     requireName(name, "a model name");
     Objects.requireNonNull(size, "size");
+    Objects.requireNonNull(performance, "performance");
     aliases = List.copyOf(aliases);
     for (String alias : aliases) {
       requireName(alias, "an alias of " + name);

@@ -34,7 +34,8 @@ import java.util.stream.Collectors;
 public final class ModelTable {
   private static final String DEFAULT_RESOURCE = "default-models.json";
   private static final Set<String> TOP_FIELDS = Set.of("format", "version", "models");
-  private static final Set<String> MODEL_FIELDS = Set.of("name", "aliases", "size");
+  private static final Set<String> MODEL_FIELDS =
+      Set.of("name", "aliases", "size", "kv_bytes_per_token", "prefill_tokens_per_s", "decode_tokens_per_s");
   private static final Set<String> SIZE_FIELDS = Set.of("low", "expected", "high");
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -138,6 +139,9 @@ public final class ModelTable {
       size.put("low", model.size().lowBytes());
       size.put("expected", model.size().expectedBytes());
       size.put("high", model.size().highBytes());
+      node.put("kv_bytes_per_token", model.performance().kvBytesPerToken());
+      node.put("prefill_tokens_per_s", model.performance().prefillTokensPerSecond());
+      node.put("decode_tokens_per_s", model.performance().decodeTokensPerSecond());
     }
     return array;
   }
@@ -196,7 +200,23 @@ public final class ModelTable {
         aliases.add(alias.asText());
       }
     }
-    return new ModelSpec(name.asText(), aliases, readSize(node.get("size")));
+    Performance d = Performance.DEFAULT;
+    Performance performance = new Performance(
+        node.has("kv_bytes_per_token") ? bytes(node.get("kv_bytes_per_token"), "kv_bytes_per_token") : d.kvBytesPerToken(),
+        rate(node, "prefill_tokens_per_s", d.prefillTokensPerSecond()),
+        rate(node, "decode_tokens_per_s", d.decodeTokensPerSecond()));
+    return new ModelSpec(name.asText(), aliases, readSize(node.get("size")), performance);
+  }
+
+  private static double rate(JsonNode model, String field, double fallback) {
+    JsonNode node = model.get(field);
+    if (node == null) {
+      return fallback;
+    }
+    if (!node.isNumber()) {
+      throw new IllegalArgumentException(field + " must be a number of tokens per second");
+    }
+    return node.asDouble();
   }
 
   private static SizeRange readSize(JsonNode size) {

@@ -68,7 +68,7 @@ final class ModelTableTest {
     "{\"models\": [{\"name\": \"a\", \"size\": \"lots\"}]}| t.json: models[0]: size 'lots': expected a size",
     "{\"models\": [{\"name\": \"a\", \"size\": {\"low\": \"3GB\", \"high\": \"1GB\"}}]}| t.json: models[0]: sizes must satisfy low <= expected <= high",
     "{\"models\": [{\"name\": \"a\", \"size\": 1}, {\"name\": \"b\", \"aliases\": [\"a\"], \"size\": 1}]}| t.json: 'a' names both a and b",
-    "{\"models\": [{\"name\": \"a\", \"sise\": 1}]}| t.json: models[0]: unknown field \"sise\" in models[0]; known fields: aliases, name, size",
+    "{\"models\": [{\"name\": \"a\", \"sise\": 1}]}| t.json: models[0]: unknown field \"sise\" in models[0]; known fields: aliases, decode_tokens_per_s, kv_bytes_per_token, name, prefill_tokens_per_s, size",
     "{\"models\": []}| t.json: a model table needs at least one model",
     "{\"models\": [{\"name\": \"a b\", \"size\": 1}]}| t.json: models[0]: a model name must not contain spaces",
     "{\"models\": [{\"name\": \"a,b\", \"size\": 1}]}| t.json: models[0]: a model name must not contain a comma",
@@ -79,6 +79,25 @@ final class ModelTableTest {
   void parse_badInput_oneSentenceNamingTheSpot(String json, String expectedStart) {
     InvalidInputException e = assertThrows(InvalidInputException.class, () -> ModelTable.parse(json, "t.json"));
     assertTrue(e.getMessage().startsWith(expectedStart.strip()), e.getMessage());
+  }
+
+  @Test
+  void performance_fromTheTable_orDefaults() {
+    assertEquals(new Performance(393_216, 1000, 60), table.resolve("fast").performance());
+    assertEquals(new Performance(327_680, 70, 8), table.resolve("reasoning").performance());
+    ModelTable t = ModelTable.parse("""
+        {"models": [{"name": "a", "size": 1, "decode_tokens_per_s": 42.5}, {"name": "b", "size": 1}]}""", "t");
+    assertEquals(new Performance(262_144, 200, 42.5), t.resolve("a").performance());
+    assertEquals(Performance.DEFAULT, t.resolve("b").performance());
+    assertEquals(1_500_000_000L, new Performance(0, 100, 10).serviceNanos(100, 5));
+    InvalidInputException e = assertThrows(InvalidInputException.class, () -> ModelTable.parse(
+        "{\"models\": [{\"name\": \"a\", \"size\": 1, \"prefill_tokens_per_s\": 0}]}", "t"));
+    assertEquals("t: models[0]: prefill_tokens_per_s and decode_tokens_per_s must be > 0, were 0.0 and 20.0", e.getMessage());
+  }
+
+  @Test
+  void jsonArray_roundTrips() {
+    assertEquals(table, ModelTable.fromJsonArray(table.toJsonArray()));
   }
 
   @Test

@@ -1,0 +1,58 @@
+package io.mlxcap.lifecycle;
+
+import static io.mlxcap.lifecycle.Dispatcher.Admission.QUEUED;
+import static io.mlxcap.lifecycle.Dispatcher.Admission.REJECTED;
+import static io.mlxcap.lifecycle.Dispatcher.Admission.START;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+final class DispatcherTest {
+
+  @Test
+  void oneWorker_fifo_queueLimit() {
+    Dispatcher d = new Dispatcher(1, 2);
+    assertEquals(START, d.arrive(1));
+    assertEquals(QUEUED, d.arrive(2));
+    assertEquals(QUEUED, d.arrive(3));
+    assertEquals(REJECTED, d.arrive(4), "two already wait");
+    assertEquals(2, d.finished());
+    assertEquals(QUEUED, d.arrive(5));
+    assertEquals(3, d.finished());
+    assertEquals(5, d.finished());
+    assertEquals(Dispatcher.NONE, d.finished());
+    assertEquals(0, d.busy());
+    assertThrows(IllegalStateException.class, d::finished);
+  }
+
+  @Test
+  void severalWorkers_startAtOnce() {
+    Dispatcher d = new Dispatcher(3, 0);
+    assertEquals(START, d.arrive(1));
+    assertEquals(START, d.arrive(2));
+    assertEquals(START, d.arrive(3));
+    assertEquals(REJECTED, d.arrive(4), "no queue at all");
+    assertEquals(3, d.busy());
+    assertEquals(Dispatcher.NONE, d.finished());
+    assertEquals(START, d.arrive(5));
+  }
+
+  @Test
+  void cancel_removesAQueuedRequest_keepingOrder() {
+    Dispatcher d = new Dispatcher(1, 4);
+    d.arrive(1);
+    for (long id = 2; id <= 5; id++) {
+      d.arrive(id);
+    }
+    assertTrue(d.cancel(3));
+    assertFalse(d.cancel(3));
+    assertFalse(d.cancel(1), "running, not queued");
+    assertEquals(2, d.finished());
+    assertEquals(4, d.finished());
+    assertEquals(5, d.finished());
+    assertEquals(0, d.queued());
+  }
+}
