@@ -83,8 +83,8 @@ final class ModelTableTest {
 
   @Test
   void performance_fromTheTable_orDefaults() {
-    assertEquals(new Performance(393_216, 1000, 60), table.resolve("fast").performance());
-    assertEquals(new Performance(327_680, 70, 8), table.resolve("reasoning").performance());
+    assertEquals(new Performance(393_216, 2000, 100), table.resolve("fast").performance());
+    assertEquals(new Performance(327_680, 180, 12), table.resolve("reasoning").performance());
     ModelTable t = ModelTable.parse("""
         {"models": [{"name": "a", "size": 1, "decode_tokens_per_s": 42.5}, {"name": "b", "size": 1}]}""", "t");
     assertEquals(new Performance(262_144, 200, 42.5), t.resolve("a").performance());

@@ -154,7 +154,7 @@ final class WorkloadCommand implements Runnable {
   }
 
   @Command(name = "seed-scenario", mixinStandardHelpOptions = true,
-      description = "The seed's story over a day: fast and default busy, reasoning (70b) now and then, the 104b rarely; diurnal arrivals, mean 0.1/s, peak 14:00. The committed traces/samples/seed-scenario.jsonl is this.")
+      description = "The seed's story over a day: fast and default busy, reasoning (70b) now and then, the 104b rarely; diurnal arrivals, mean 0.03/s, peak 14:00. The committed traces/samples/seed-scenario.jsonl is this.")
   static final class Scenario implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -1,0 +1,80 @@
+package io.mlxcap.cli;
+
+import io.mlxcap.model.ModelTable;
+import io.mlxcap.settings.Setting;
+import io.mlxcap.settings.Settings;
+import io.mlxcap.sim.HostProfile;
+import io.mlxcap.sim.Prediction;
+import io.mlxcap.sim.RequestSource;
+import io.mlxcap.sim.SimulationReport;
+import io.mlxcap.trace.TraceHeader;
+import io.mlxcap.trace.TraceReader;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code mlxcap simulate}: one configuration, one trace, the predicted memory and waits. */
+@Command(name = "simulate", mixinStandardHelpOptions = true,
+    description = "Replay a trace through the cache core in virtual time under MLX_* settings and predict peak RSS "
+        + "(low / expected / high from the model size ranges), time-weighted mean RSS, time above a RAM line, "
+        + "loads and evictions by reason, cold-start waits and request latency. Settings start from the trace's "
+        + "header (or the defaults) and --set overrides them. Prints a summary and writes summary.json, "
+        + "models.csv and timeline.csv.")
+final class SimulateCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--trace", required = true, paramLabel = "FILE", description = "A v1 trace.")
+  Path trace;
+
+  @Option(names = "--set", paramLabel = "MLX_VAR=VALUE",
+      description = "A setting for this run, e.g. --set MLX_MAX_CACHED_MODELS=3; repeat for more.")
+  Map<String, String> overrides = new LinkedHashMap<>();
+
+  @Option(names = "--models", paramLabel = "FILE", description = "Model table JSON. Default: the trace's own, else the seed's four models.")
+  Path models;
+
+  @CommandLine.Mixin HostOptions hostOptions;
+
+  @Option(names = {"-o", "--out"}, defaultValue = "mlxcap-out/simulate", paramLabel = "DIR",
+      description = "Where to write summary.json, models.csv and timeline.csv. Default: ${DEFAULT-VALUE}.")
+  Path out;
+
+  @Option(names = "--lenient", description = "Skip malformed trace lines instead of stopping at the first.")
+  boolean lenient;
+
+  @Override
+  public void run() {
+    PrintWriter stdout = spec.commandLine().getOut();
+    TraceReader.Mode mode = lenient ? TraceReader.Mode.LENIENT : TraceReader.Mode.STRICT;
+    TraceHeader header;
+    try (TraceReader reader = TraceReader.open(trace, mode)) {
+      header = reader.header();
+    }
+    ModelTable table = models != null ? ModelTable.load(models) : header.models().orElse(ModelTable.defaults());
+    Settings settings = settingsFor(header, overrides, table);
+    HostProfile host = hostOptions.profile();
+    Prediction prediction = Prediction.of(settings, table, host, hostOptions.ramLine(host),
+        () -> RequestSource.of(TraceReader.open(trace, mode)));
+    SimulationReport report = new SimulationReport(trace.toString(), prediction);
+    report.printSummary(stdout);
+    List<Path> files = report.write(out);
+    stdout.println("wrote          " + String.join(", ", files.stream().map(Path::toString).toList()));
+  }
+
+  /** The trace's own settings (or the defaults), with {@code overrides} on top; unknown names are refused. */
+  static Settings settingsFor(TraceHeader header, Map<String, String> overrides, ModelTable table) {
+    for (String name : overrides.keySet()) {
+      if (Setting.named(name).isEmpty()) {
+        throw new io.mlxcap.InvalidInputException("--set " + name + ": not a setting mlxcap knows; settings: "
+            + String.join(", ", java.util.Arrays.stream(Setting.values()).map(Enum::name).toList()));
+      }
+    }
+    Settings base = Settings.fromEnv(header.settings(), table);
+    return base.with(overrides, table);
+  }
+}

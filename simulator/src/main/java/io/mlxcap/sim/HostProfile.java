@@ -1,0 +1,53 @@
+package io.mlxcap.sim;
+
+import io.mlxcap.ByteSize;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * The machine a simulation runs on, and how fast it loads models. Defaults are the seed's 128 GB
+ * machine with rough Apple-silicon load speeds: assumptions to replace with calibrated figures.
+ *
+ * @param ramBytes the host's RAM
+ * @param otherBytes RAM used by everything but the server (OS, other programs)
+ * @param runtimeBaseBytes the server process before any model: interpreter, framework, buffers
+ * @param loadBytesPerSecond effective load bandwidth: bytes of model made resident per second
+ * @param loadOverhead fixed time of every load on top of the bytes
+ * @param loadTransient extra memory a load holds while in progress, as a fraction of the model's bytes
+ */
+public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes, double loadBytesPerSecond,
+    Duration loadOverhead, double loadTransient) {
+
+  /** 128 GiB host, 8 GiB used by others, 1 GB runtime, loads at 2 GB/s plus 1 s, no transient copy. */
+  public static final HostProfile DEFAULT =
+      new HostProfile(128L << 30, 8L << 30, 1_000_000_000L, 2e9, Duration.ofSeconds(1), 0);
+
+  public HostProfile {
+    require(ramBytes > 0, "--host-ram must be more than 0");
+    require(otherBytes >= 0 && otherBytes < ramBytes, "--host-other must be at least 0 and less than --host-ram");
+    require(runtimeBaseBytes >= 0, "--runtime-base must be at least 0");
+    require(loadBytesPerSecond > 0 && Double.isFinite(loadBytesPerSecond), "--load-bandwidth must be more than 0");
+    require(!loadOverhead.isNegative(), "--load-overhead must not be negative");
+    require(loadTransient >= 0 && Double.isFinite(loadTransient), "--load-transient must be at least 0");
+  }
+
+  private static void require(boolean condition, String message) {
+    if (!condition) {
+      throw new io.mlxcap.InvalidInputException(message);
+    }
+  }
+
+  /** Nanoseconds to load a model of {@code bytes}. */
+  public long loadNanos(long bytes) {
+    return loadOverhead.toNanos() + Math.round(bytes / loadBytesPerSecond * 1e9);
+  }
+
+  /** One line for people. */
+  public String describe() {
+    return String.format(Locale.ROOT, "%s RAM (%.0f GiB), %s used by others, %s runtime; loads at %s/s + %s%s",
+        ByteSize.format(ramBytes), ramBytes / (double) (1L << 30), ByteSize.format(otherBytes),
+        ByteSize.format(runtimeBaseBytes), ByteSize.format(Math.round(loadBytesPerSecond)),
+        loadOverhead.toMillis() / 1000.0 + " s",
+        loadTransient > 0 ? String.format(Locale.ROOT, ", +%.0f %% while loading", loadTransient * 100) : "");
+  }
+}

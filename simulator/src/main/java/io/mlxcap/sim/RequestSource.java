@@ -1,0 +1,142 @@
+package io.mlxcap.sim;
+
+import io.mlxcap.InvalidInputException;
+import io.mlxcap.trace.TraceEvent;
+import io.mlxcap.trace.TraceEvent.Request;
+import io.mlxcap.trace.TraceReader;
+import java.util.Arrays;
+
+/** Where a simulation's requests come from, in time order: a trace file, streamed, or a trace held in memory. */
+public interface RequestSource extends AutoCloseable {
+
+  /** A request as the simulation reads it; one instance is refilled for every request. */
+  final class Arrival {
+    long timeNanos;
+    String model;
+    long promptTokens;
+    long outputTokens;
+    long serviceNanos;
+  }
+
+  /** Fills {@code arrival} with the next request; false at the end. */
+  boolean next(Arrival arrival);
+
+  @Override
+  default void close() {}
+
+  /** The request lines of a trace, read as they are needed: memory does not grow with the trace. */
+  static RequestSource of(TraceReader reader) {
+    return new RequestSource() {
+      @Override
+      public boolean next(Arrival arrival) {
+        for (TraceEvent event = reader.next(); event != null; event = reader.next()) {
+          if (event instanceof Request r) {
+            arrival.timeNanos = r.timeNanos();
+            arrival.model = r.model();
+            arrival.promptTokens = r.promptTokens();
+            arrival.outputTokens = r.outputTokens() != TraceEvent.UNKNOWN ? r.outputTokens() : r.maxTokens();
+            arrival.serviceNanos = r.serviceNanos();
+            return true;
+          }
+        }
+        return false;
+      }
+
+      @Override
+      public void close() {
+        reader.close();
+      }
+    };
+  }
+
+  /**
+   * A trace's requests in compact arrays (21 bytes a request), to replay many times without reading
+   * the file again: sweeps and the in-memory benchmark.
+   */
+  final class InMemory {
+    private String[] models = new String[0];
+    private long[] times = new long[1024];
+    private short[] modelIndex = new short[1024];
+    private int[] prompt = new int[1024];
+    private int[] output = new int[1024];
+    private long[] service;
+    private int size;
+
+    /** Reads every request of {@code source}. */
+    public static InMemory of(RequestSource source) {
+      InMemory trace = new InMemory();
+      Arrival a = new Arrival();
+      while (source.next(a)) {
+        trace.add(a);
+      }
+      return trace;
+    }
+
+    /** Appends one request. */
+    public void add(Arrival a) {
+      if (size == times.length) {
+        int n = size * 2;
+        times = Arrays.copyOf(times, n);
+        modelIndex = Arrays.copyOf(modelIndex, n);
+        prompt = Arrays.copyOf(prompt, n);
+        output = Arrays.copyOf(output, n);
+        if (service != null) {
+          service = Arrays.copyOf(service, n);
+        }
+      }
+      int m = indexOf(a.model);
+      times[size] = a.timeNanos;
+      modelIndex[size] = (short) m;
+      prompt[size] = (int) Math.min(Integer.MAX_VALUE, a.promptTokens);
+      output[size] = (int) Math.min(Integer.MAX_VALUE, a.outputTokens);
+      if (a.serviceNanos != TraceEvent.UNKNOWN && service == null) {
+        service = new long[times.length];
+        Arrays.fill(service, 0, size, TraceEvent.UNKNOWN);
+      }
+      if (service != null) {
+        service[size] = a.serviceNanos;
+      }
+      size++;
+    }
+
+    private int indexOf(String model) {
+      for (int i = 0; i < models.length; i++) {
+        if (models[i].equals(model)) {
+          return i;
+        }
+      }
+      if (models.length == Short.MAX_VALUE) {
+        throw new InvalidInputException("a trace in memory holds at most " + Short.MAX_VALUE + " model names");
+      }
+      models = Arrays.copyOf(models, models.length + 1);
+      models[models.length - 1] = model;
+      return models.length - 1;
+    }
+
+    /** Requests held. */
+    public int size() {
+      return size;
+    }
+
+    /** A fresh pass over the requests. */
+    public RequestSource replay() {
+      return new RequestSource() {
+        private int next;
+
+        @Override
+        public boolean next(Arrival a) {
+          if (next == size) {
+            return false;
+          }
+          a.timeNanos = times[next];
+          a.model = models[modelIndex[next]];
+          a.promptTokens = prompt[next];
+          a.outputTokens = output[next];
+          a.serviceNanos = service == null ? TraceEvent.UNKNOWN : service[next];
+          next++;
+          return true;
+        }
+      };
+    }
+  }
+}

@@ -1,0 +1,51 @@
+package io.mlxcap.sim;
+
+import io.mlxcap.model.SizeRange;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one simulation pass found. Times in nanoseconds of trace time, sizes in bytes.
+ *
+ * @param estimate which value of each model's size range this pass used
+ * @param endNanos when the last request finished: the end of the window means are taken over
+ * @param meanRssBytes time-weighted mean RSS over [0, end]
+ * @param aboveLineNanos how long RSS was above {@code ramLineBytes}
+ */
+public record SimResult(
+    SizeRange.Estimate estimate,
+    long requests,
+    long served,
+    long rejectedQueueFull,
+    long rejectedTooLarge,
+    long hits,
+    long coldStarts,
+    long peakRssBytes,
+    long peakAtNanos,
+    double meanRssBytes,
+    long ramLineBytes,
+    long aboveLineNanos,
+    long endNanos,
+    Map<String, Long> loads,
+    Map<String, Long> evictions,
+    long preloadsSkipped,
+    LogHistogram coldWait,
+    LogHistogram latency,
+    LogHistogram queueWait,
+    List<ModelResult> models,
+    List<MemoryTimeline.Point> timeline) {
+
+  /** What one model saw. */
+  public record ModelResult(String model, long requests, long hits, long coldStarts, long loads, long evictions,
+      LogHistogram coldWait) {}
+
+  /** Loads of every cause. */
+  public long totalLoads() {
+    return loads.values().stream().mapToLong(Long::longValue).sum();
+  }
+
+  /** Evictions of every reason. */
+  public long totalEvictions() {
+    return evictions.values().stream().mapToLong(Long::longValue).sum();
+  }
+}

@@ -1,0 +1,401 @@
+package io.mlxcap.sim;
+
+import io.mlxcap.InvalidInputException;
+import io.mlxcap.cache.CacheEvent;
+import io.mlxcap.cache.CacheEvent.Evicted;
+import io.mlxcap.cache.CacheEvent.Hit;
+import io.mlxcap.cache.CacheEvent.Joined;
+import io.mlxcap.cache.CacheEvent.LoadSkipped;
+import io.mlxcap.cache.CacheEvent.LoadStarted;
+import io.mlxcap.cache.CacheEvent.Ready;
+import io.mlxcap.cache.CacheEvent.Rejected;
+import io.mlxcap.cache.CacheEvent.Waiting;
+import io.mlxcap.cache.EvictionReason;
+import io.mlxcap.cache.LoadCause;
+import io.mlxcap.cache.ModelCache;
+import io.mlxcap.lifecycle.Dispatcher;
+import io.mlxcap.model.ModelSpec;
+import io.mlxcap.model.ModelTable;
+import io.mlxcap.model.Performance;
+import io.mlxcap.model.SizeRange;
+import io.mlxcap.settings.Settings;
+import io.mlxcap.trace.TraceEvent;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One discrete-event replay of a trace through the shared cache core, in virtual time.
+ *
+ * <h2>How a request travels</h2>
+ * ARRIVAL → {@link Dispatcher} (a worker, the FIFO queue, or refused) → {@link ModelCache#request}
+ * (hit, join a load, load after evicting, or wait for room) → service (its recorded time, or prefill
+ * and decode at the model's rates) → {@link ModelCache#release} → the worker takes the next queued
+ * request. The request pins its model from acquiring it to its release, exactly as in the server.
+ *
+ * <h2>Events and their order</h2>
+ * Load done, service done, cleanup tick, arrival; at equal times in that order (completions first),
+ * then in the order they were scheduled. No threads, no clock: the same inputs give the same result.
+ *
+ * <h2>Memory</h2>
+ * RSS = runtime base + resident model bytes + the bytes of loads in progress (× 1 + transient) +
+ * working memory of requests in service ((prompt + output tokens) × the model's KV bytes per token).
+ * The peak is exact: RSS is evaluated after every event. The pressure rule is fed host RAM in use =
+ * other usage + RSS after every load finishes and at every cleanup tick, which is when the server
+ * checks it too.
+ */
+public final class Simulation {
+  static final int LOAD_DONE = 0;
+  static final int SERVICE_DONE = 1;
+  static final int TICK = 2;
+  static final int ARRIVAL = 3;
+
+  /** Tokens assumed when a trace does not give them and there is no recorded service time. */
+  static final long DEFAULT_PROMPT_TOKENS = 512;
+  static final long DEFAULT_OUTPUT_TOKENS = 256;
+
+  private final Settings settings;
+  private final ModelTable table;
+  private final HostProfile host;
+  private final SizeRange.Estimate estimate;
+  private final long ramLine;
+
+  // Models, by index.
+  private final String[] names;
+  private final long[] modelBytes;
+  private final Performance[] performance;
+  private final Map<String, Integer> byCanonical = new HashMap<>();
+  private final Map<String, Integer> byAsked = new HashMap<>();
+
+  // Requests in the system, by slot; a slot is the request's id in the cache and dispatcher.
+  private long[] arrivalAt;
+  private int[] modelOf;
+  private long[] prompt;
+  private long[] output;
+  private long[] recordedService;
+  private long[] workerStart;
+  private boolean[] hit;
+  private long[] kv;
+  private int[] freeSlots;
+  private int freeCount;
+
+  private ModelCache cache;
+  private Dispatcher dispatcher;
+  private final EventQueue queue = new EventQueue();
+  private final RequestSource.Arrival pending = new RequestSource.Arrival();
+  private boolean morePending;
+  private int inSystem;
+  private int loadsInFlight;
+
+  // Memory.
+  private long loadingBytes;
+  private long kvBytes;
+  private long lastRss;
+  private long lastChange;
+  private double rssIntegral;
+  private long aboveLine;
+  private long peak;
+  private long peakAt;
+  private final MemoryTimeline timeline = new MemoryTimeline();
+
+  // Counts.
+  private long requests;
+  private long served;
+  private long rejectedQueue;
+  private long rejectedTooLarge;
+  private long hits;
+  private long cold;
+  private long preloadsSkipped;
+  private final long[] loadsByCause = new long[LoadCause.values().length];
+  private final long[] evictionsByReason = new long[EvictionReason.values().length];
+  private final LogHistogram coldWait = new LogHistogram();
+  private final LogHistogram latency = new LogHistogram();
+  private final LogHistogram queueWait = new LogHistogram();
+  private final long[] modelRequests;
+  private final long[] modelHits;
+  private final long[] modelCold;
+  private final long[] modelLoads;
+  private final long[] modelEvictions;
+  private final LogHistogram[] modelColdWait;
+
+  /**
+   * A simulation under {@code settings}, with models from {@code table} sized at {@code estimate},
+   * on {@code host}; {@code ramLine} is the RSS line whose crossing time is reported.
+   */
+  public Simulation(Settings settings, ModelTable table, HostProfile host, SizeRange.Estimate estimate, long ramLine) {
+    this.settings = settings;
+    this.table = table;
+    this.host = host;
+    this.estimate = estimate;
+    this.ramLine = ramLine;
+    List<ModelSpec> specs = table.models();
+    int n = specs.size();
+    names = new String[n];
+    modelBytes = new long[n];
+    performance = new Performance[n];
+    for (int i = 0; i < n; i++) {
+      names[i] = specs.get(i).name();
+      modelBytes[i] = specs.get(i).size().bytes(estimate);
+      performance[i] = specs.get(i).performance();
+      byCanonical.put(names[i], i);
+    }
+    modelRequests = new long[n];
+    modelHits = new long[n];
+    modelCold = new long[n];
+    modelLoads = new long[n];
+    modelEvictions = new long[n];
+    modelColdWait = new LogHistogram[n];
+    for (int i = 0; i < n; i++) {
+      modelColdWait[i] = new LogHistogram();
+    }
+    int slots = settings.maxConcurrentRequests() + settings.maxQueue() + 1;
+    arrivalAt = new long[slots];
+    modelOf = new int[slots];
+    prompt = new long[slots];
+    output = new long[slots];
+    recordedService = new long[slots];
+    workerStart = new long[slots];
+    hit = new boolean[slots];
+    kv = new long[slots];
+    freeSlots = new int[slots];
+    for (int i = 0; i < slots; i++) {
+      freeSlots[i] = slots - 1 - i;
+    }
+    freeCount = slots;
+  }
+
+  /** Replays {@code source} and returns what happened; a simulation runs once. */
+  public SimResult run(RequestSource source) {
+    if (cache != null) {
+      throw new IllegalStateException("a simulation runs once");
+    }
+    cache = ModelCache.create(settings.cache(), model -> modelBytes[byCanonical.get(model)]);
+    dispatcher = new Dispatcher(settings.maxConcurrentRequests(), settings.maxQueue());
+    lastRss = host.runtimeBaseBytes();
+    timeline.record(0, lastRss);
+    peak = lastRss;
+    handle(cache.preload(settings.preloadModels(), 0), 0);
+    noteMemory(0);
+    long interval = settings.cleanupInterval().toNanos();
+    if (interval > 0) {
+      queue.add(interval, TICK, 0);
+    }
+    readNext(source);
+    long now = 0;
+    while (queue.poll()) {
+      now = queue.time();
+      advanceMemory(now);
+      switch (queue.kind()) {
+        case ARRIVAL -> arrive(now, source);
+        case LOAD_DONE -> loadDone((int) queue.payload(), now);
+        case SERVICE_DONE -> serviceDone((int) queue.payload(), now);
+        default -> tick(now, interval);
+      }
+      noteMemory(now);
+    }
+    return result(now);
+  }
+
+  // ---- events ----
+
+  private void readNext(RequestSource source) {
+    morePending = source.next(pending);
+    if (morePending) {
+      queue.add(pending.timeNanos, ARRIVAL, 0);
+    }
+  }
+
+  private void arrive(long now, RequestSource source) {
+    requests++;
+    int model = resolve(pending.model);
+    modelRequests[model]++;
+    int slot = freeSlots[--freeCount];
+    inSystem++;
+    arrivalAt[slot] = now;
+    modelOf[slot] = model;
+    prompt[slot] = pending.promptTokens;
+    output[slot] = pending.outputTokens;
+    recordedService[slot] = pending.serviceNanos;
+    switch (dispatcher.arrive(slot)) {
+      case START -> acquire(slot, now);
+      case QUEUED -> { }
+      case REJECTED -> {
+        rejectedQueue++;
+        freeSlot(slot);
+      }
+    }
+    readNext(source);
+  }
+
+  private void acquire(int slot, long now) {
+    workerStart[slot] = now;
+    hit[slot] = true;
+    handle(cache.request(slot, names[modelOf[slot]], now), now);
+  }
+
+  private void loadDone(int model, long now) {
+    loadsInFlight--;
+    loadingBytes -= loadFootprint(model);
+    handle(cache.loadSucceeded(names[model], modelBytes[model], now), now);
+    checkPressure(now);
+  }
+
+  private void serviceDone(int slot, long now) {
+    kvBytes -= kv[slot];
+    served++;
+    latency.record(now - arrivalAt[slot]);
+    queueWait.record(workerStart[slot] - arrivalAt[slot]);
+    handle(cache.release(slot, now), now);
+    finishWorker(slot, now);
+  }
+
+  private void tick(long now, long interval) {
+    handle(cache.tick(now), now);
+    checkPressure(now);
+    if (morePending || inSystem > 0 || loadsInFlight > 0) {
+      queue.add(now + interval, TICK, 0);
+    }
+  }
+
+  private void checkPressure(long now) {
+    noteMemory(now);
+    handle(cache.memoryObserved(host.otherBytes() + lastRss, host.ramBytes(), now), now);
+  }
+
+  private void finishWorker(int slot, long now) {
+    freeSlot(slot);
+    long next = dispatcher.finished();
+    if (next != Dispatcher.NONE) {
+      acquire((int) next, now);
+    }
+  }
+
+  private void freeSlot(int slot) {
+    freeSlots[freeCount++] = slot;
+    inSystem--;
+  }
+
+  /** Carries out what the cache decided. */
+  private void handle(List<CacheEvent> events, long now) {
+    for (int i = 0, n = events.size(); i < n; i++) {
+      CacheEvent event = events.get(i);
+      if (event instanceof Hit h) {
+        startService((int) h.requestId(), now);
+      } else if (event instanceof Ready r) {
+        startService((int) r.requestId(), now);
+      } else if (event instanceof LoadStarted s) {
+        int model = byCanonical.get(s.model());
+        loadsByCause[s.cause().ordinal()]++;
+        modelLoads[model]++;
+        loadsInFlight++;
+        loadingBytes += loadFootprint(model);
+        queue.add(now + host.loadNanos(modelBytes[model]), LOAD_DONE, model);
+        if (s.requestId() != CacheEvent.NO_REQUEST) {
+          hit[(int) s.requestId()] = false;
+        }
+      } else if (event instanceof Joined j) {
+        hit[(int) j.requestId()] = false;
+      } else if (event instanceof Waiting w) {
+        hit[(int) w.requestId()] = false;
+      } else if (event instanceof Evicted e) {
+        evictionsByReason[e.reason().ordinal()]++;
+        modelEvictions[byCanonical.get(e.model())]++;
+      } else if (event instanceof Rejected r) {
+        int slot = (int) r.requestId();
+        rejectedTooLarge++;
+        finishWorker(slot, now);
+      } else if (event instanceof LoadSkipped) {
+        preloadsSkipped++;
+      }
+    }
+  }
+
+  private void startService(int slot, long now) {
+    int model = modelOf[slot];
+    long waited = now - workerStart[slot];
+    if (hit[slot]) {
+      hits++;
+      modelHits[model]++;
+    } else {
+      cold++;
+      modelCold[model]++;
+      coldWait.record(waited);
+      modelColdWait[model].record(waited);
+    }
+    long p = prompt[slot] == TraceEvent.UNKNOWN ? DEFAULT_PROMPT_TOKENS : prompt[slot];
+    long o = output[slot] == TraceEvent.UNKNOWN ? DEFAULT_OUTPUT_TOKENS : output[slot];
+    long service = recordedService[slot] != TraceEvent.UNKNOWN
+        ? recordedService[slot]
+        : performance[model].serviceNanos(p, o);
+    kv[slot] = (p + o) * performance[model].kvBytesPerToken();
+    kvBytes += kv[slot];
+    queue.add(now + service, SERVICE_DONE, slot);
+  }
+
+  private long loadFootprint(int model) {
+    return modelBytes[model] + Math.round(modelBytes[model] * host.loadTransient());
+  }
+
+  private int resolve(String asked) {
+    Integer index = byAsked.get(asked);
+    if (index == null) {
+      ModelSpec spec = table.find(asked).orElseThrow(() -> new InvalidInputException(
+          "a request at t_ms " + pending.timeNanos / 1e6 + " asks for model '" + asked
+              + "', which is not in the model table; known models: " + table.describeAll()));
+      index = byCanonical.get(spec.name());
+      byAsked.put(asked, index);
+    }
+    return index;
+  }
+
+  // ---- memory ----
+
+  /** Accounts for the time since the last change at the RSS that held during it. */
+  private void advanceMemory(long now) {
+    long dt = now - lastChange;
+    if (dt > 0) {
+      rssIntegral += (double) lastRss * dt;
+      if (lastRss > ramLine) {
+        aboveLine += dt;
+      }
+      lastChange = now;
+    }
+  }
+
+  private void noteMemory(long now) {
+    long rss = host.runtimeBaseBytes() + cache.residentBytes() + loadingBytes + kvBytes;
+    if (rss != lastRss) {
+      advanceMemory(now);
+      lastRss = rss;
+      timeline.record(now, rss);
+      if (rss > peak) {
+        peak = rss;
+        peakAt = now;
+      }
+    }
+  }
+
+  // ---- result ----
+
+  private SimResult result(long end) {
+    Map<String, Long> loads = new LinkedHashMap<>();
+    for (LoadCause c : LoadCause.values()) {
+      loads.put(c.wireName(), loadsByCause[c.ordinal()]);
+    }
+    Map<String, Long> evictions = new LinkedHashMap<>();
+    for (EvictionReason r : EvictionReason.values()) {
+      evictions.put(r.wireName(), evictionsByReason[r.ordinal()]);
+    }
+    List<SimResult.ModelResult> models = new ArrayList<>();
+    for (int i = 0; i < names.length; i++) {
+      models.add(new SimResult.ModelResult(names[i], modelRequests[i], modelHits[i], modelCold[i], modelLoads[i],
+          modelEvictions[i], modelColdWait[i]));
+    }
+    double mean = end > 0 ? rssIntegral / end : lastRss;
+    return new SimResult(estimate, requests, served, rejectedQueue, rejectedTooLarge, hits, cold, peak, peakAt, mean,
+        ramLine, aboveLine, end, loads, evictions, preloadsSkipped, coldWait, latency, queueWait, models,
+        timeline.points(end));
+  }
+}
