@@ -1,0 +1,143 @@
+package io.mlxcap.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.mlxcap.InvalidInputException;
+import io.mlxcap.model.ModelTable;
+import io.mlxcap.model.SizeRange;
+import io.mlxcap.settings.Settings;
+import io.mlxcap.trace.TraceEvent;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Small traces whose every number can be worked out by hand. */
+final class SimulationTest {
+  static final ModelTable TABLE = ModelTable.defaults();
+  static final HostProfile HOST = new HostProfile(128L << 30, 8L << 30, 1_000_000_000L, 2e9, Duration.ofSeconds(1), 0);
+  private static final long S = 1_000_000_000L;
+
+  static Settings settings(String... env) {
+    Map<String, String> map = new HashMap<>(Map.of("MLX_PRELOAD_MODELS", "", "MLX_CACHE_CLEANUP_INTERVAL_SEC", "0",
+        "MLX_MEMORY_PRESSURE_THRESHOLD", "off"));
+    for (int i = 0; i < env.length; i += 2) {
+      map.put(env[i], env[i + 1]);
+    }
+    return Settings.fromEnv(map, TABLE);
+  }
+
+  static RequestSource.InMemory trace(Object... requests) {
+    RequestSource.InMemory trace = new RequestSource.InMemory();
+    for (int i = 0; i < requests.length; i += 5) {
+      RequestSource.Arrival a = new RequestSource.Arrival();
+      a.timeNanos = (long) ((double) requests[i] * S);
+      a.model = (String) requests[i + 1];
+      a.promptTokens = (int) requests[i + 2];
+      a.outputTokens = (int) requests[i + 3];
+      a.serviceNanos = requests[i + 4] == null ? TraceEvent.UNKNOWN : (long) ((double) requests[i + 4] * S);
+      trace.add(a);
+    }
+    return trace;
+  }
+
+  static SimResult run(Settings settings, RequestSource.InMemory trace) {
+    return new Simulation(settings, TABLE, HOST, SizeRange.Estimate.EXPECTED, 100_000_000_000L).run(trace.replay());
+  }
+
+  @Test
+  void coldThenHitThenAnotherCold_byHand() {
+    SimResult r = run(settings("MLX_MAX_CACHED_MODELS", "2"), trace(
+        0.0, "fast", 100, 100, 2.0,
+        10.0, "fast", 100, 100, 1.0,
+        20.0, "default", 100, 100, 5.0));
+    // fast loads in 1 s + 2.75 GB / 2 GB/s = 2.375 s; default in 1 s + 22.5 / 2 = 12.25 s.
+    assertEquals(3, r.requests());
+    assertEquals(3, r.served());
+    assertEquals(1, r.hits());
+    assertEquals(2, r.coldStarts());
+    assertEquals(Map.of("request", 2L, "preload", 0L, "manual", 0L), r.loads());
+    assertEquals(12_250_000_000L, r.coldWait().max());
+    assertEquals(17_250_000_000L, r.latency().max(), "12.25 s cold + 5 s service");
+    assertEquals(37_250_000_000L, r.endNanos());
+    long kvDefault = 200L * 262_144;
+    long kvFast = 200L * 393_216;
+    assertEquals(1_000_000_000L + 2_750_000_000L + 22_500_000_000L + kvDefault, r.peakRssBytes());
+    assertEquals(32_250_000_000L, r.peakAtNanos());
+    double integral = 3.75e9 * 37.25 + kvFast * (2.0 + 1.0) + 22.5e9 * 17.25 + kvDefault * 5.0;
+    assertEquals(integral / 37.25, r.meanRssBytes(), 1.0);
+    assertEquals(0, r.aboveLineNanos());
+    assertEquals(1, r.models().get(0).hits());
+    assertEquals(2_375_000_000L, r.models().get(0).coldWait().max());
+  }
+
+  @Test
+  void serviceFromTokensWhenNotRecorded_andDefaultsWhenUnknown() {
+    SimResult r = run(settings(), trace(0.0, "fast", 2000, 100, null));
+    // 2.375 s load, then 2000 / 2000 + 100 / 100 = 2 s of service.
+    assertEquals(4_375_000_000L, r.latency().max());
+    SimResult unknown = run(settings(), trace(0.0, "fast", -1, -1, null));
+    // 512 / 2000 + 256 / 100 = 2.816 s of service.
+    assertEquals(2_375_000_000L + 2_816_000_000L, unknown.latency().max());
+  }
+
+  @Test
+  void oneWorker_queuesInArrivalOrder_andRefusesPastTheQueue() {
+    SimResult r = run(settings("MLX_MAX_QUEUE", "1"), trace(
+        0.0, "fast", 0, 0, 10.0,
+        1.0, "fast", 0, 0, 10.0,
+        2.0, "fast", 0, 0, 10.0));
+    assertEquals(1, r.rejectedQueueFull(), "one serving, one waiting, the third refused");
+    assertEquals(2, r.served());
+    assertEquals(2_375_000_000L + 10_000_000_000L - 1_000_000_000L, r.queueWait().max());
+  }
+
+  @Test
+  void twoWorkers_joinOneLoad() {
+    SimResult r = run(settings("MLX_MAX_CONCURRENT_REQUESTS", "2"), trace(
+        0.0, "default", 0, 0, 1.0,
+        1.0, "default", 0, 0, 1.0));
+    assertEquals(1, r.totalLoads(), "the second request joins the load in progress");
+    assertEquals(2, r.coldStarts());
+    assertEquals(11.25e9, r.coldWait().quantile(0.5), 11.25e9 / 128, "12.25 s load, joined 1 s in (to bucket precision)");
+    assertEquals(12_250_000_000L, r.coldWait().max());
+  }
+
+  @Test
+  void budget_tooLarge_isRejected_andCounted() {
+    SimResult r = run(settings("MLX_MAX_CACHE_BYTES", "60GB"), trace(0.0, "command-r-plus:104b", 0, 0, 1.0,
+        1.0, "fast", 0, 0, 1.0));
+    assertEquals(1, r.rejectedTooLarge());
+    assertEquals(1, r.served());
+  }
+
+  @Test
+  void pressureRule_firesAfterALoadAboveTheLine() {
+    // 128 GiB host, 8 GiB others: 0.95 × 137.4 = 130.6 GB; the four models are 135.25 GB.
+    Settings s = settings("MLX_MAX_CACHED_MODELS", "off", "MLX_MEMORY_PRESSURE_THRESHOLD", "0.95");
+    SimResult r = run(s, trace(0.0, "fast", 0, 0, 1.0, 10.0, "default", 0, 0, 1.0, 30.0, "reasoning", 0, 0, 1.0,
+        60.0, "command-r-plus:104b", 0, 0, 1.0));
+    assertEquals(Map.of("max_models", 0L, "cleanup", 0L, "idle_ttl", 0L, "pressure", 2L, "budget", 0L, "manual", 0L),
+        r.evictions(), "fast alone frees too little; fast and default bring use under the line");
+    assertEquals(1_000_000_000L + 135_250_000_000L, r.peakRssBytes());
+  }
+
+  @Test
+  void unknownModel_oneSentence() {
+    InvalidInputException e = assertThrows(InvalidInputException.class,
+        () -> run(settings(), trace(1.5, "gpt-4", 0, 0, 1.0)));
+    assertEquals("a request at t_ms 1500.0 asks for model 'gpt-4', which is not in the model table; known models:"
+        + " phi3.5:3.8b (fast), qwen2.5-coder:32b (default), deepseek-r1-distill-llama:70b (reasoning),"
+        + " command-r-plus:104b", e.getMessage());
+  }
+
+  @Test
+  void sizeEstimates_giveLowExpectedHighPeaks() {
+    Prediction p = Prediction.of(settings(), TABLE, HOST, 100_000_000_000L,
+        () -> trace(0.0, "reasoning", 0, 0, 1.0).replay());
+    assertEquals(41_000_000_000L, p.low().peakRssBytes());
+    assertEquals(46_000_000_000L, p.expected().peakRssBytes());
+    assertEquals(51_000_000_000L, p.high().peakRssBytes());
+  }
+}
