@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "mlxcap 0.1.0",
     description = "Capacity planning for servers that keep several LLMs in one process: peak RAM and cold-start waits under MLX_* settings, from traces.",
-    subcommands = {SimulateCommand.class, CurveCommand.class, ImportCommand.class, WorkloadCommand.class, TraceCommand.class,
+    subcommands = {SimulateCommand.class, CurveCommand.class, ImportCommand.class, WorkloadCommand.class, TraceCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** Exit code for a mistake in what the user gave (a bad option, file or value). */

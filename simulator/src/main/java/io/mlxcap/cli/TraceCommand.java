@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code mlxcap trace}: look into traces. */
 @Command(name = "trace", mixinStandardHelpOptions = true, description = "Look into traces.",
-    subcommands = {TraceCommand.Stats.class, TraceCommand.BenchRead.class})
+    subcommands = {TraceCommand.Stats.class})
 final class TraceCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -126,7 +126,7 @@ final class TraceCommand implements Runnable {
     }
   }
 
-  @Command(name = "bench-read", mixinStandardHelpOptions = true,
+  @Command(name = "read", mixinStandardHelpOptions = true,
       description = "Benchmark the trace reader: write N request lines to a temporary file, read them back several times in this JVM and print request lines per second (best and median).")
   static final class BenchRead implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;

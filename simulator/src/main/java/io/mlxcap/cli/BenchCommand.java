@@ -1,0 +1,161 @@
+package io.mlxcap.cli;
+
+import io.mlxcap.model.ModelSpec;
+import io.mlxcap.model.ModelTable;
+import io.mlxcap.model.SizeRange;
+import io.mlxcap.settings.Settings;
+import io.mlxcap.sim.HostProfile;
+import io.mlxcap.sim.RequestSource;
+import io.mlxcap.sim.SimResult;
+import io.mlxcap.sim.Simulation;
+import io.mlxcap.trace.TraceEvent;
+import io.mlxcap.trace.TraceHeader;
+import io.mlxcap.trace.TraceReader;
+import io.mlxcap.trace.TraceWriter;
+import io.mlxcap.workload.ArrivalProcess;
+import io.mlxcap.workload.Workload;
+import io.mlxcap.workload.WorkloadSpec;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code mlxcap bench}: the throughput benchmarks, as commands rather than timed tests. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Benchmarks: trace reading and simulation throughput on this machine. Each prints its figures "
+        + "with the Java version and core count; pass JVM options (e.g. -Xmx256m) in MLXCAP_JAVA_OPTS.",
+    subcommands = {TraceCommand.BenchRead.class, BenchCommand.Simulate.class})
+final class BenchCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  static Path tempFile() {
+    try {
+      return Files.createTempFile("mlxcap-bench", ".jsonl");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static void delete(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static String machine() {
+    return String.format(Locale.ROOT, "Java %s, %d cores, max heap %d MB", System.getProperty("java.version"),
+        Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
+  }
+
+  @Command(name = "simulate", mixinStandardHelpOptions = true,
+      description = "Simulation throughput, one thread: a synthetic trace of N requests over the four seed models "
+          + "(Poisson, Zipf, recorded service times, default settings), replayed from memory (--mode memory: the "
+          + "trace in compact arrays) or end to end from its JSONL file (--mode file: read, parse, simulate, in "
+          + "memory that does not grow with N).")
+  static final class Simulate implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--requests", defaultValue = "10000000", paramLabel = "N", description = "Requests. Default: ${DEFAULT-VALUE}.")
+    int requests;
+
+    @Option(names = "--mode", defaultValue = "file", paramLabel = "memory|file", description = "Default: ${DEFAULT-VALUE}.")
+    String mode;
+
+    @Option(names = "--runs", defaultValue = "3", paramLabel = "N", description = "Timed runs after one warm-up. Default: ${DEFAULT-VALUE}.")
+    int runs;
+
+    @Override
+    public void run() {
+      if (!mode.equals("memory") && !mode.equals("file")) {
+        throw new io.mlxcap.InvalidInputException("--mode must be memory or file, was '" + mode + "'");
+      }
+      PrintWriter out = spec.commandLine().getOut();
+      ModelTable table = ModelTable.defaults();
+      Settings settings = Settings.defaults(table);
+      Path file = tempFile();
+      try {
+        // One request every 20 s on average, each served in 2 s: the worker is rarely busy, the queue short.
+        WorkloadSpec workload = new WorkloadSpec(ArrivalProcess.Kind.POISSON, 0.05, Duration.ofMinutes(5),
+            Duration.ofMinutes(20), 0, 0, Duration.ofDays(365L * 100),
+            Workload.zipf(table.models().stream().map(ModelSpec::name).toList(), 1.0),
+            new WorkloadSpec.TokenDistribution(500, 1), new WorkloadSpec.TokenDistribution(200, 1), 42);
+        long[] written = {0};
+        try (TraceWriter writer = TraceWriter.buffered(file, new TraceHeader(Optional.empty(), Optional.of("bench"),
+            TraceEvent.UNKNOWN, (int) TraceEvent.UNKNOWN, Map.of(), Optional.empty()))) {
+          Workload.generate(workload, table, r -> {
+            if (written[0] < requests) {
+              writer.write(new TraceEvent.Request(r.timeNanos(), r.id(), r.model(), r.promptTokens(),
+                  TraceEvent.UNKNOWN, r.outputTokens(), 2_000_000_000L));
+              written[0]++;
+            } else {
+              throw new Done();
+            }
+          });
+        } catch (Done done) {
+          // enough requests
+        }
+        out.printf(Locale.ROOT, "%,d requests, %.0f MB of JSONL; %s%n", written[0], file.toFile().length() / 1e6, machine());
+        RequestSource.InMemory inMemory = null;
+        if (mode.equals("memory")) {
+          try (TraceReader reader = TraceReader.open(file, TraceReader.Mode.STRICT)) {
+            inMemory = RequestSource.InMemory.of(RequestSource.of(reader));
+          }
+        }
+        List<Double> rates = new ArrayList<>();
+        for (int run = 0; run <= runs; run++) {
+          System.gc();
+          long start = System.nanoTime();
+          SimResult result;
+          Simulation simulation = new Simulation(settings, table, HostProfile.DEFAULT, SizeRange.Estimate.EXPECTED, Long.MAX_VALUE);
+          if (inMemory != null) {
+            result = simulation.run(inMemory.replay());
+          } else {
+            try (RequestSource source = RequestSource.of(TraceReader.open(file, TraceReader.Mode.STRICT))) {
+              result = simulation.run(source);
+            }
+          }
+          double seconds = (System.nanoTime() - start) / 1e9;
+          double rate = result.requests() / seconds;
+          if (run > 0) {
+            rates.add(rate);
+          }
+          long used = (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20;
+          out.printf(Locale.ROOT, "%s %d: %.2f s, %.2f M requests/s (%,d loads, peak %s), heap in use %d MB%n",
+              run == 0 ? "warm-up" : "run", run, seconds, rate / 1e6, result.totalLoads(),
+              io.mlxcap.ByteSize.format(result.peakRssBytes()), used);
+        }
+        rates.sort(null);
+        out.printf(Locale.ROOT, "%s mode: best %.2f M, median %.2f M requests/s%n", mode, rates.get(rates.size() - 1) / 1e6,
+            rates.get(rates.size() / 2) / 1e6);
+      } finally {
+        delete(file);
+      }
+    }
+  }
+
+  /** Stops a generator early. */
+  private static final class Done extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Done() {
+      super(null, null, false, false);
+    }
+  }
+}
