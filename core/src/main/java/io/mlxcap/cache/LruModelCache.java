@@ -28,8 +28,8 @@ import java.util.Objects;
  *
  * <h2>Implementation notes</h2>
  *
- * <p><b>Recency.</b> {@code entries} is kept in recency order, least recent first: an entry moves to
- * the end when created (its load starts), acquired or released. The end of a load is not a use and
+ * <p><b>Recency.</b> Entries are linked in recency order, least recent first: an entry moves to the
+ * end when created (its load starts), acquired or released. The end of a load is not a use and
  * does not reorder, so the order depends only on the order of requests, not on load times (which
  * keeps the one-pass LRU curve of the simulator exact). Victims are taken from the front, skipping
  * entries that are loading or pinned. Caches hold a handful of models, so the scans are short.
@@ -68,8 +68,10 @@ final class LruModelCache implements ModelCache {
   private final Weigher weigher;
   private final long idleTtlNanos;
 
-  /** Cached models, least recently used first. */
-  private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>();
+  /** Cached models by name; their recency order is the list from {@link #lru} to {@link #mru}. */
+  private final HashMap<String, Entry> entries = new HashMap<>();
+  private Entry lru;
+  private Entry mru;
   /** Requests that hold a pin or wait for room, by id. */
   private final Map<Long, Request> active = new HashMap<>();
   /** Requests waiting for room, in arrival order. */
@@ -182,6 +184,7 @@ final class LruModelCache implements ModelCache {
     advanceTo(now);
     Entry entry = loadingEntry(model);
     entries.remove(model);
+    unlink(entry);
     reservedBytes -= entry.bytes;
     List<CacheEvent> events = new ArrayList<>(1 + entry.awaiting.size());
     events.add(new LoadFailed(model, error));
@@ -217,7 +220,8 @@ final class LruModelCache implements ModelCache {
     advanceTo(now);
     List<CacheEvent> events = new ArrayList<>(0);
     if (idleTtlNanos != Long.MAX_VALUE) {
-      for (Entry entry : new ArrayList<>(entries.values())) {
+      for (Entry entry = lru, next; entry != null; entry = next) {
+        next = entry.newer;
         if (entry.evictable() && now - entry.idleSince >= idleTtlNanos) {
           evict(entry, EvictionReason.IDLE_TTL, events);
         }
@@ -238,10 +242,8 @@ final class LruModelCache implements ModelCache {
     List<CacheEvent> events = new ArrayList<>(0);
     double line = policy.pressureThreshold() * totalBytes;
     long freed = 0;
-    for (Entry entry : new ArrayList<>(entries.values())) {
-      if (usedBytes - freed <= line) {
-        break;
-      }
+    for (Entry entry = lru, next; entry != null && usedBytes - freed > line; entry = next) {
+      next = entry.newer;
       if (entry.evictable()) {
         evict(entry, EvictionReason.PRESSURE, events);
         freed += entry.bytes;
@@ -272,7 +274,7 @@ final class LruModelCache implements ModelCache {
   @Override
   public List<CachedModel> cached() {
     List<CachedModel> models = new ArrayList<>(entries.size());
-    for (Entry e : entries.values()) {
+    for (Entry e = lru; e != null; e = e.newer) {
       models.add(new CachedModel(e.model, e.loading, e.bytes, e.pins, e.lastUsed, e.idleSince));
     }
     return List.copyOf(models);
@@ -306,7 +308,7 @@ final class LruModelCache implements ModelCache {
     long bytes = reservedBytes;
     List<Entry> victims = new ArrayList<>(0);
     List<EvictionReason> reasons = new ArrayList<>(0);
-    for (Entry entry : entries.values()) {
+    for (Entry entry = lru; entry != null; entry = entry.newer) {
       boolean overCount = count >= maxModels;
       if (!overCount && bytes <= policy.maxBytes() - size) {
         break;
@@ -340,7 +342,8 @@ final class LruModelCache implements ModelCache {
     if (entries.size() <= maxModels && reservedBytes <= policy.maxBytes()) {
       return;
     }
-    for (Entry entry : new ArrayList<>(entries.values())) {
+    for (Entry entry = lru, next; entry != null; entry = next) {
+      next = entry.newer;
       boolean overCount = entries.size() > maxModels;
       if (!overCount && reservedBytes <= policy.maxBytes()) {
         return;
@@ -377,6 +380,7 @@ final class LruModelCache implements ModelCache {
   private void startLoad(String model, long size, LoadCause cause, Request request, long now, List<CacheEvent> events) {
     Entry entry = new Entry(model, size, now);
     entries.put(model, entry);
+    append(entry);
     reservedBytes += size;
     events.add(new LoadStarted(model, size, cause, request == null ? CacheEvent.NO_REQUEST : request.id));
     if (request != null) {
@@ -399,6 +403,7 @@ final class LruModelCache implements ModelCache {
 
   private void evict(Entry entry, EvictionReason reason, List<CacheEvent> events) {
     entries.remove(entry.model);
+    unlink(entry);
     residentBytes -= entry.bytes;
     reservedBytes -= entry.bytes;
     events.add(new Evicted(entry.model, entry.bytes, reason));
@@ -407,8 +412,37 @@ final class LruModelCache implements ModelCache {
   private void touch(Entry entry, long now) {
     entry.lastUsed = now;
     entry.idleSince = Math.max(entry.idleSince, now);
-    entries.remove(entry.model);
-    entries.put(entry.model, entry);
+    if (entry != mru) {
+      unlink(entry);
+      append(entry);
+    }
+  }
+
+  /** Puts {@code entry} at the most recent end of the recency list. */
+  private void append(Entry entry) {
+    entry.older = mru;
+    entry.newer = null;
+    if (mru == null) {
+      lru = entry;
+    } else {
+      mru.newer = entry;
+    }
+    mru = entry;
+  }
+
+  private void unlink(Entry entry) {
+    if (entry.older == null) {
+      lru = entry.newer;
+    } else {
+      entry.older.newer = entry.newer;
+    }
+    if (entry.newer == null) {
+      mru = entry.older;
+    } else {
+      entry.newer.older = entry.older;
+    }
+    entry.older = null;
+    entry.newer = null;
   }
 
   private Entry loadingEntry(String model) {
@@ -434,9 +468,11 @@ final class LruModelCache implements ModelCache {
     lastNow = now;
   }
 
-  /** A cached model: loading or resident. */
+  /** A cached model: loading or resident, linked into the recency list. */
   private static final class Entry {
     final String model;
+    Entry older;
+    Entry newer;
     final List<Request> awaiting = new ArrayList<>(1);
     long bytes;
     boolean loading = true;

@@ -268,7 +268,6 @@ final class TraceCodec {
 
   // The fields of the line being decoded; reset for each line.
   private String type;
-  private double timeMs;
   private String id;
   private String model;
   private String status;
@@ -283,16 +282,20 @@ final class TraceCodec {
   private long rssBytes;
   private long hostUsedBytes;
   private long hostTotalBytes;
-  private double serviceMs;
-  private double queueMs;
-  private double loadWaitMs;
-  private double durationMs;
+  private long timeNanos;
+  private long serviceNanos;
+  private long queueNanos;
+  private long loadWaitNanos;
+  private long durationNanos;
+  /** Model names seen lately, so that a name read again is the same String (no allocation, hash cached). */
+  private final String[] recentModels = new String[32];
+  private int recentCount;
 
   /**
    * Reads one event line; returns null for a well-formed line of a type this version does not know
    * (ignored, for forward compatibility), and {@code fallbackId} names a request without an id.
    */
-  TraceEvent decode(byte[] line, int offset, int length, String fallbackId) throws BadLine {
+  TraceEvent decode(byte[] line, int offset, int length, long lineNumber) throws BadLine {
     reset();
     try (JsonParser p = JSON_FACTORY.createParser(line, offset, length)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
@@ -311,12 +314,12 @@ final class TraceCodec {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return build(fallbackId);
+    return build(lineNumber);
   }
 
   private void reset() {
     type = id = model = status = error = cause = reason = null;
-    timeMs = serviceMs = queueMs = loadWaitMs = durationMs = Double.NaN;
+    timeNanos = serviceNanos = queueNanos = loadWaitNanos = durationNanos = TraceEvent.UNKNOWN;
     promptTokens = maxTokens = outputTokens = expectedBytes = bytes = rssBytes = hostUsedBytes = hostTotalBytes =
         TraceEvent.UNKNOWN;
   }
@@ -324,9 +327,9 @@ final class TraceCodec {
   private void readField(JsonParser p, String name, JsonToken token) throws IOException, BadLine {
     switch (name) {
       case "type": type = string(p, name, token); break;
-      case "t_ms": timeMs = millis(p, name, token); break;
+      case "t_ms": timeNanos = nanos(p, name, token); break;
       case "id": id = token == JsonToken.VALUE_NUMBER_INT ? p.getText() : string(p, name, token); break;
-      case "model": model = string(p, name, token); break;
+      case "model": model = modelName(p, name, token); break;
       case "status": status = string(p, name, token); break;
       case "error": error = token == JsonToken.VALUE_NULL ? null : string(p, name, token); break;
       case "cause": cause = string(p, name, token); break;
@@ -339,10 +342,10 @@ final class TraceCodec {
       case "rss_bytes": rssBytes = count(p, name, token); break;
       case "host_used_bytes": hostUsedBytes = count(p, name, token); break;
       case "host_total_bytes": hostTotalBytes = count(p, name, token); break;
-      case "service_ms": serviceMs = millis(p, name, token); break;
-      case "queue_ms": queueMs = millis(p, name, token); break;
-      case "load_wait_ms": loadWaitMs = millis(p, name, token); break;
-      case "duration_ms": durationMs = millis(p, name, token); break;
+      case "service_ms": serviceNanos = nanos(p, name, token); break;
+      case "queue_ms": queueNanos = nanos(p, name, token); break;
+      case "load_wait_ms": loadWaitNanos = nanos(p, name, token); break;
+      case "duration_ms": durationNanos = nanos(p, name, token); break;
       default: p.skipChildren(); // unknown fields are ignored: forward compatible
     }
   }
@@ -368,41 +371,118 @@ final class TraceCodec {
     return value;
   }
 
-  private static double millis(JsonParser p, String name, JsonToken token) throws IOException, BadLine {
+  /** Reads milliseconds as exact nanoseconds: decimal digits are scaled, not rounded through a double. */
+  private static long nanos(JsonParser p, String name, JsonToken token) throws IOException, BadLine {
     if (token == JsonToken.VALUE_NULL) {
-      return Double.NaN;
+      return TraceEvent.UNKNOWN;
     }
     if (token != JsonToken.VALUE_NUMBER_INT && token != JsonToken.VALUE_NUMBER_FLOAT) {
       throw new BadLine("\"" + name + "\" must be a number of milliseconds");
     }
+    long exact = parseMillis(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+    if (exact >= 0) {
+      return exact;
+    }
     double value = p.getDoubleValue();
-    if (!(value >= 0) || Double.isInfinite(value)) {
+    if (!(value >= 0) || Double.isInfinite(value) || value * NANOS_PER_MS > Long.MAX_VALUE) {
       throw new BadLine("\"" + name + "\" must be >= 0, was " + p.getText());
+    }
+    return Math.round(value * NANOS_PER_MS);
+  }
+
+  /**
+   * Parses plain decimal milliseconds ({@code 123}, {@code 123.456789}) to nanoseconds, rounding past
+   * the sixth decimal; returns -1 for anything else (a sign, an exponent, too many digits).
+   */
+  static long parseMillis(char[] text, int offset, int length) {
+    long whole = 0;
+    int i = offset;
+    int end = offset + length;
+    int digits = 0;
+    while (i < end && text[i] >= '0' && text[i] <= '9') {
+      if (++digits > 12) {
+        return -1;
+      }
+      whole = whole * 10 + (text[i++] - '0');
+    }
+    if (digits == 0) {
+      return -1;
+    }
+    long fraction = 0;
+    int scale = 0;
+    boolean roundUp = false;
+    if (i < end && text[i] == '.') {
+      i++;
+      if (i == end) {
+        return -1;
+      }
+      while (i < end && text[i] >= '0' && text[i] <= '9') {
+        if (scale < 6) {
+          fraction = fraction * 10 + (text[i] - '0');
+          scale++;
+        } else if (scale == 6) {
+          roundUp = text[i] >= '5';
+          scale++;
+        }
+        i++;
+      }
+    }
+    if (i != end) {
+      return -1;
+    }
+    for (int s = Math.min(scale, 6); s < 6; s++) {
+      fraction *= 10;
+    }
+    return whole * NANOS_PER_MS + fraction + (roundUp ? 1 : 0);
+  }
+
+  /** Reads a model name, reusing the String of an earlier line with the same name. */
+  private String modelName(JsonParser p, String name, JsonToken token) throws IOException, BadLine {
+    if (token != JsonToken.VALUE_STRING) {
+      throw new BadLine("\"" + name + "\" must be a string");
+    }
+    char[] text = p.getTextCharacters();
+    int offset = p.getTextOffset();
+    int length = p.getTextLength();
+    for (int r = 0; r < recentCount; r++) {
+      String known = recentModels[r];
+      if (known.length() == length && sameChars(known, text, offset)) {
+        return known;
+      }
+    }
+    String value = new String(text, offset, length);
+    if (recentCount < recentModels.length) {
+      recentModels[recentCount++] = value;
     }
     return value;
   }
 
-  private static long toNanos(double ms) {
-    return Double.isNaN(ms) ? TraceEvent.UNKNOWN : Math.round(ms * NANOS_PER_MS);
+  private static boolean sameChars(String known, char[] text, int offset) {
+    for (int i = 0; i < known.length(); i++) {
+      if (known.charAt(i) != text[offset + i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
-  private TraceEvent build(String fallbackId) throws BadLine {
+  private TraceEvent build(long lineNumber) throws BadLine {
     if (type == null) {
       throw new BadLine("no \"type\" field");
     }
     switch (type) {
       case "request":
-        return new Request(time(), id == null ? fallbackId : id, required(model, "model"), promptTokens, maxTokens,
-            outputTokens, toNanos(serviceMs));
+        return new Request(time(), id == null ? "line-" + lineNumber : id, required(model, "model"), promptTokens,
+            maxTokens, outputTokens, serviceNanos);
       case "request_done":
-        return new RequestDone(time(), required(id, "id"), status(), toNanos(queueMs), toNanos(loadWaitMs),
-            toNanos(serviceMs), outputTokens, error);
+        return new RequestDone(time(), required(id, "id"), status(), queueNanos, loadWaitNanos, serviceNanos,
+            outputTokens, error);
       case "load_start":
         return new LoadStart(time(), required(model, "model"), cause(), expectedBytes);
       case "load":
-        return new Load(time(), required(model, "model"), cause(), bytes, toNanos(durationMs));
+        return new Load(time(), required(model, "model"), cause(), bytes, durationNanos);
       case "load_failed":
-        return new LoadFailed(time(), required(model, "model"), cause(), toNanos(durationMs), error);
+        return new LoadFailed(time(), required(model, "model"), cause(), durationNanos, error);
       case "evict":
         return new Evict(time(), required(model, "model"), bytes, evictionReason());
       case "memory":
@@ -417,10 +497,10 @@ final class TraceCodec {
   }
 
   private long time() throws BadLine {
-    if (Double.isNaN(timeMs)) {
+    if (timeNanos == TraceEvent.UNKNOWN) {
       throw new BadLine("a " + type + " event needs \"t_ms\"");
     }
-    return toNanos(timeMs);
+    return timeNanos;
   }
 
   private String required(String value, String field) throws BadLine {

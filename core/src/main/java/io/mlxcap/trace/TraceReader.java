@@ -102,7 +102,7 @@ public final class TraceReader implements AutoCloseable {
         continue;
       }
       try {
-        TraceEvent event = codec.decode(buffer, lineStart, lineLength, "line-" + lines);
+        TraceEvent event = codec.decode(buffer, lineStart, lineLength, lines);
         if (event == null) {
           unknownTypes++;
           continue;

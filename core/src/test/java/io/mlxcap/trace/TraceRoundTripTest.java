@@ -93,6 +93,23 @@ final class TraceRoundTripTest {
   }
 
   @Test
+  void parseMillis_exactDecimal_orMinusOneToFallBack() {
+    assertEquals(0, TraceCodec.parseMillis("0".toCharArray(), 0, 1));
+    assertEquals(1_500_000_000L, TraceCodec.parseMillis("1500".toCharArray(), 0, 4));
+    assertEquals(4_314_579_000L, TraceCodec.parseMillis("4314.579".toCharArray(), 0, 8));
+    assertEquals(86_400_000_123_456L, TraceCodec.parseMillis("86400000.123456".toCharArray(), 0, 15));
+    assertEquals(1, TraceCodec.parseMillis("0.0000005".toCharArray(), 0, 9), "rounds past the sixth decimal");
+    assertEquals(0, TraceCodec.parseMillis("0.0000004".toCharArray(), 0, 9));
+    for (String other : new String[] {"-3", "1e3", "1.5E2", "", ".5", "9999999999999"}) {
+      assertEquals(-1, TraceCodec.parseMillis(other.toCharArray(), 0, other.length()), other);
+    }
+    String text = "{\"type\":\"request\",\"t_ms\":1.5e3,\"model\":\"fast\"}\n";
+    try (TraceReader reader = reader(text, TraceReader.Mode.STRICT)) {
+      assertEquals(1_500_000_000L, reader.next().timeNanos(), "exponents still read, through a double");
+    }
+  }
+
+  @Test
   void requestLinesAlone_areATrace_withDefaults() {
     String text = """
         {"type":"request","t_ms":0,"model":"fast"}
