@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -73,7 +72,7 @@ final class LruModelCache implements ModelCache {
   private Entry lru;
   private Entry mru;
   /** Requests that hold a pin or wait for room, by id. */
-  private final Map<Long, Request> active = new HashMap<>();
+  private final LongMap<Request> active = new LongMap<>();
   /** Requests waiting for room, in arrival order. */
   private final LinkedHashMap<Long, Request> waiting = new LinkedHashMap<>();
 
@@ -148,6 +147,7 @@ final class LruModelCache implements ModelCache {
     }
     WaitReason blocked = waiting.isEmpty() ? makeRoom(size, true, events) : WaitReason.BEHIND_WAITING;
     if (blocked != null) {
+      request.waiting = true;
       waiting.put(requestId, request);
       events.add(new Waiting(requestId, model, blocked));
     } else {
@@ -203,7 +203,9 @@ final class LruModelCache implements ModelCache {
     if (request == null) {
       throw new IllegalStateException("request " + requestId + " is not active");
     }
-    if (waiting.remove(requestId) == null) {
+    if (request.waiting) {
+      waiting.remove(requestId);
+    } else {
       Entry entry = entries.get(request.model);
       entry.pins--;
       entry.awaiting.remove(request);
@@ -364,11 +366,13 @@ final class LruModelCache implements ModelCache {
       Entry entry = entries.get(request.model);
       if (entry != null) {
         waiting.remove(request.id);
+        request.waiting = false;
         pin(entry, request, now, events);
       } else if (!blocked) {
         long size = weigh(request.model);
         if (makeRoom(size, true, events) == null) {
           waiting.remove(request.id);
+          request.waiting = false;
           startLoad(request.model, size, LoadCause.REQUEST, request, now, events);
         } else {
           blocked = true;
@@ -497,6 +501,7 @@ final class LruModelCache implements ModelCache {
   private static final class Request {
     final long id;
     final String model;
+    boolean waiting;
 
     Request(long id, String model) {
       this.id = id;
