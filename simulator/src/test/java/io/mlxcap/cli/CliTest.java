@@ -74,6 +74,52 @@ final class CliTest {
   }
 
   @Test
+  void simulate_printsTheSummary_andWritesJsonAndCsv() throws Exception {
+    Path trace = dir.resolve("t.jsonl");
+    Files.writeString(trace, """
+        {"type":"request","t_ms":0,"model":"fast","prompt_tokens":100,"output_tokens":100,"service_ms":2000}
+        {"type":"request","t_ms":10000,"model":"default","prompt_tokens":100,"output_tokens":100,"service_ms":5000}
+        """);
+    Path out = dir.resolve("report");
+    Result r = run("simulate", "--trace", trace.toString(), "--set", "MLX_PRELOAD_MODELS=", "-o", out.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("peak RSS       26.3 GB expected (low 23.6 GB, high 29.1 GB)"), r.out());
+    assertTrue(r.out().contains("loads          2 (request 2); evictions 0 (none)"), r.out());
+    String json = Files.readString(out.resolve("summary.json"));
+    assertTrue(json.contains("\"peak_rss_bytes\" : {\n    \"low\" : 23552428800,"), json);
+    assertEquals("model,requests,hits,cold_starts,loads,evictions,cold_wait_p50_s,cold_wait_p95_s,cold_wait_max_s",
+        Files.readAllLines(out.resolve("models.csv")).get(0));
+    assertTrue(Files.readAllLines(out.resolve("timeline.csv")).size() > 10);
+  }
+
+  @Test
+  void simulate_andCurve_badSettings_oneSentence() throws Exception {
+    Path trace = Files.writeString(dir.resolve("s.jsonl"), "{\"type\":\"request\",\"t_ms\":0,\"model\":\"fast\"}\n");
+    Result unknown = run("simulate", "--trace", trace.toString(), "--set", "MLX_MAX_CACHE_MODELS=3");
+    assertEquals(2, unknown.code());
+    assertTrue(unknown.err().startsWith("mlxcap: --set MLX_MAX_CACHE_MODELS: not a setting mlxcap knows; settings: "
+        + "MLX_MAX_CACHED_MODELS,"), unknown.err());
+    Result bad = run("curve", "--trace", trace.toString(), "--set", "MLX_MAX_CACHED_MODELS=0");
+    assertTrue(bad.err().startsWith("mlxcap: MLX_MAX_CACHED_MODELS='0' is invalid: must be >= 1;"), bad.err());
+    Result missing = run("curve", "--trace", dir.resolve("none.jsonl").toString());
+    assertEquals("mlxcap: trace " + dir.resolve("none.jsonl") + " does not exist", missing.err().strip());
+  }
+
+  @Test
+  void curve_printsLoadsPerCap() throws Exception {
+    Path trace = dir.resolve("c.jsonl");
+    Files.writeString(trace, """
+        {"type":"request","t_ms":0,"model":"fast"}
+        {"type":"request","t_ms":1,"model":"default"}
+        {"type":"request","t_ms":2,"model":"fast"}
+        """);
+    Result r = run("curve", "--trace", trace.toString(), "--set", "MLX_PRELOAD_MODELS=");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("1            3   100.00"), r.out());
+    assertTrue(r.out().contains("2            2   66.67"), r.out());
+  }
+
+  @Test
   void unknownOption_usageAndExitCode2() {
     Result r = run("trace", "stats", "--frobnicate", "x");
     assertEquals(2, r.code());
