@@ -1,0 +1,78 @@
+package io.mlxcap.server;
+
+import io.mlxcap.ByteSize;
+import io.mlxcap.InvalidInputException;
+import io.mlxcap.model.ModelTable;
+import io.mlxcap.server.host.ModelHost;
+import io.mlxcap.server.host.ServerMetrics;
+import io.mlxcap.server.http.ApiServer;
+import io.mlxcap.server.model.DjlEngine;
+import io.mlxcap.settings.Settings;
+import io.mlxcap.time.Ticker;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code mlxcap serve}: the reference server. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = "Serve the models in --models-dir (built by synth-models) over OpenAI- and Ollama-compatible HTTP, "
+        + "holding them in the shared cache core under the MLX_* settings of the environment, and record every "
+        + "request as a v1 trace. Stops cleanly on SIGTERM or Ctrl-C (the trace gets its end line).")
+final class ServeCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--models-dir", required = true, paramLabel = "DIR", description = "Models and their models.json.")
+  Path modelsDir;
+
+  @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "ADDRESS", description = "Address to bind. Default: ${DEFAULT-VALUE}.")
+  String bind;
+
+  @Option(names = "--port", defaultValue = "11435", paramLabel = "PORT", description = "Port (0 picks a free one). Default: ${DEFAULT-VALUE}.")
+  int port;
+
+  @Option(names = "--trace", paramLabel = "FILE", description = "Record the trace here. Default: traces/recorded/serve-<time>.jsonl.")
+  Path trace;
+
+  @Option(names = "--memory-sample", defaultValue = "5s", paramLabel = "SECONDS",
+      description = "How often to record a memory sample, in seconds (0 for only at loads and evictions). Default: ${DEFAULT-VALUE}.")
+  String memorySample;
+
+  @Option(names = "--max-body", defaultValue = "1MiB", paramLabel = "SIZE", description = "Largest request body. Default: ${DEFAULT-VALUE}.")
+  String maxBody;
+
+  @Override
+  public void run() {
+    Path table = modelsDir.resolve("models.json");
+    if (!Files.exists(table)) {
+      throw new InvalidInputException(modelsDir + " has no models.json; build models with: mlxcap synth-models --out " + modelsDir);
+    }
+    ModelTable models = ModelTable.load(table);
+    Map<String, String> env = System.getenv();
+    Settings settings = Settings.fromEnv(env, models);
+    settings.warnings(env).forEach(w -> spec.commandLine().getErr().println("mlxcap: warning: " + w));
+    Path traceFile = trace != null ? trace : Path.of("traces/recorded/serve-"
+        + java.time.LocalDateTime.now().withNano(0).toString().replace(':', '-') + ".jsonl");
+    try {
+      Files.createDirectories(traceFile.toAbsolutePath().getParent());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot create " + traceFile.getParent() + ": " + e.getMessage(), e);
+    }
+    Duration sample = Duration.ofMillis(Math.round(Double.parseDouble(memorySample.replace("s", "")) * 1000));
+    DjlEngine.start(Path.of(System.getProperty("mlxcap.djlCache", ".cache/djl")));
+    ModelHost host = new ModelHost(settings, models, modelsDir, Ticker.system(), traceFile, new ServerMetrics());
+    ApiServer api = new ApiServer(host, new ApiServer.Options(bind, port, env.get("MLX_API_KEY"), ByteSize.parse(maxBody)));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      api.close();
+      host.close();
+    }, "mlxcap-shutdown"));
+    host.start(sample);
+    int actual = api.start();
+    spec.commandLine().getOut().printf("mlxcap serve: listening on http://%s:%d, %d models, recording %s%n", bind, actual,
+        models.models().size(), traceFile);
+    spec.commandLine().getOut().flush();
+  }
+}
