@@ -132,7 +132,8 @@ public final class ModelHost implements AutoCloseable {
     List<Runnable> actions = new ArrayList<>();
     lock.lock();
     try {
-      act(cache.preload(settings.preloadModels(), ticker.read()), actions);
+      long now = ticker.read();
+      act(cache.preload(settings.preloadModels(), now), now, actions);
     } finally {
       lock.unlock();
     }
@@ -250,7 +251,7 @@ public final class ModelHost implements AutoCloseable {
       request.workerStart = now;
       request.inCache = true;
       pending.put(id, request);
-      act(cache.request(id, model, now), actions);
+      act(cache.request(id, model, now), now, actions);
     } finally {
       lock.unlock();
     }
@@ -275,10 +276,8 @@ public final class ModelHost implements AutoCloseable {
     try {
       long now = ticker.read();
       pending.remove(request.id);
-      if (request.inCache && request.ready.isDone() && !request.ready.isCompletedExceptionally()) {
-        act(cache.release(request.id, now), actions);
-      } else if (request.inCache && !request.ready.isDone()) {
-        act(cache.release(request.id, now), actions);
+      if (request.inCache) {
+        act(cache.release(request.id, now), now, actions);
       }
       long next = dispatcher.finished();
       if (next != Dispatcher.NONE) {
@@ -311,8 +310,7 @@ public final class ModelHost implements AutoCloseable {
 
   // ---- carrying out the core's decisions (called under the lock; I/O goes into actions) ----
 
-  private void act(List<CacheEvent> events, List<Runnable> actions) {
-    long now = ticker.read();
+  private void act(List<CacheEvent> events, long now, List<Runnable> actions) {
     for (CacheEvent event : events) {
       if (event instanceof Hit h) {
         Pending p = pending.get(h.requestId());
@@ -388,13 +386,13 @@ public final class ModelHost implements AutoCloseable {
       long now = ticker.read();
       if (loaded != null) {
         instances.put(model, loaded);
-        act(cache.loadSucceeded(model, loaded.bytes(), now), actions);
+        act(cache.loadSucceeded(model, loaded.bytes(), now), now, actions);
         MemoryProbe.Reading reading = probe.read();
         trace.memory(now, reading);
         metrics.rssBytes.set(reading.rssBytes());
-        act(cache.memoryObserved(reading.hostUsedBytes(), reading.hostTotalBytes(), now), actions);
+        act(cache.memoryObserved(reading.hostUsedBytes(), reading.hostTotalBytes(), now), now, actions);
       } else {
-        act(cache.loadFailed(model, error, now), actions);
+        act(cache.loadFailed(model, error, now), now, actions);
       }
     } finally {
       lock.unlock();
@@ -418,9 +416,9 @@ public final class ModelHost implements AutoCloseable {
     lock.lock();
     try {
       long now = ticker.read();
-      act(cache.tick(now), actions);
+      act(cache.tick(now), now, actions);
       MemoryProbe.Reading reading = probe.read();
-      act(cache.memoryObserved(reading.hostUsedBytes(), reading.hostTotalBytes(), now), actions);
+      act(cache.memoryObserved(reading.hostUsedBytes(), reading.hostTotalBytes(), now), now, actions);
     } finally {
       lock.unlock();
     }
@@ -460,8 +458,9 @@ public final class ModelHost implements AutoCloseable {
     List<CacheEvent> events;
     lock.lock();
     try {
-      events = cache.load(model, cause, ticker.read());
-      act(events, actions);
+      long now = ticker.read();
+      events = cache.load(model, cause, now);
+      act(events, now, actions);
     } finally {
       lock.unlock();
     }
@@ -485,8 +484,9 @@ public final class ModelHost implements AutoCloseable {
     List<CacheEvent> events;
     lock.lock();
     try {
-      events = cache.unload(model, ticker.read());
-      act(events, actions);
+      long now = ticker.read();
+      events = cache.unload(model, now);
+      act(events, now, actions);
     } finally {
       lock.unlock();
     }
