@@ -1,0 +1,42 @@
+package io.mlxcap.server.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.mlxcap.server.TestServer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The official openai and ollama npm clients, plain and streaming, against a real server
+ * (clients/smoke.mjs). Needs clients/node_modules: `.ci/run` installs it with `npm ci`; in CI a
+ * missing install fails this test, elsewhere it is skipped.
+ */
+final class RealClientsTest {
+  private static final Path CLIENTS = Path.of("").toAbsolutePath().getParent().resolve("clients");
+
+  @Test
+  void openaiAndOllamaNpmPackages_allChecksPass() throws IOException, InterruptedException {
+    boolean installed = Files.isDirectory(CLIENTS.resolve("node_modules/openai"))
+        && Files.isDirectory(CLIENTS.resolve("node_modules/ollama"));
+    if (System.getenv("CI") != null && !installed) {
+      throw new AssertionError("clients/node_modules is missing: run npm ci in clients/ (.ci/run does)");
+    }
+    assumeTrue(installed, "npm ci in clients/ to run the real clients");
+    try (TestServer s = TestServer.start(null, "MLX_MAX_CACHED_MODELS", "2")) {
+      ProcessBuilder builder = new ProcessBuilder("node", "smoke.mjs").directory(CLIENTS.toFile()).redirectErrorStream(true);
+      builder.environment().put("MLXCAP_URL", "http://127.0.0.1:" + s.port);
+      Process node = builder.start();
+      assertTrue(node.waitFor(120, TimeUnit.SECONDS), "node finished");
+      String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      System.out.print(output.replaceAll("(?m)^(\\d+) passed, (\\d+) failed$", "clients: $1 ok, $2 not ok"));
+      assertEquals(0, node.exitValue(), output);
+      assertTrue(output.contains("9 passed, 0 failed"), output);
+    }
+  }
+}
