@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 /** The server's commands: {@code mlxcap serve} and {@code mlxcap synth-models}; the launcher sends them here. */
 @Command(name = "mlxcap", mixinStandardHelpOptions = true, version = "mlxcap 0.1.0",
     description = "The mlxcap reference server and its model builder.",
-    subcommands = {ServeCommand.class, SynthModelsCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ServeCommand.class, SynthModelsCommand.class, BenchServerCommand.class,
+        CommandLine.HelpCommand.class})
 public final class ServerMain implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -11,7 +11,9 @@ import picocli.CommandLine.Command;
     name = "mlxcap",
     mixinStandardHelpOptions = true,
     version = "mlxcap 0.1.0",
-    description = "Capacity planning for servers that keep several LLMs in one process: peak RAM and cold-start waits under MLX_* settings, from traces.",
+    description = "Capacity planning for servers that keep several LLMs in one process: peak RAM and cold-start waits "
+        + "under MLX_* settings, from traces. The reference server's commands (serve, synth-models, bench-server) "
+        + "have their own help: ./mlxcap serve --help.",
     subcommands = {SimulateCommand.class, CurveCommand.class, ImportCommand.class, WorkloadCommand.class, TraceCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
