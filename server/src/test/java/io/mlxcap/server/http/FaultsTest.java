@@ -154,15 +154,17 @@ final class FaultsTest {
     }
   }
 
+  /** A models folder holding only fast, copied, so a test may break its files. */
   static Path copyModels(Path dir) throws Exception {
-    Path source = TestModels.dir();
     Path target = dir.resolve("models");
-    Files.createDirectories(target.resolve("phi3.5_3.8b"));
-    Files.copy(source.resolve("phi3.5_3.8b/model.json"), target.resolve("phi3.5_3.8b/model.json"));
-    Files.copy(source.resolve("phi3.5_3.8b/weights.bin"), target.resolve("phi3.5_3.8b/weights.bin"));
-    Files.writeString(target.resolve("models.json"), "{\"models\":[" + TestServer.JSON.writeValueAsString(
-        TestModels.table().resolve("fast").name()).replace("\"", "\"").transform(n ->
-        "{\"name\":" + n + ",\"aliases\":[\"fast\"],\"size\":" + TestModels.table().resolve("fast").size().expectedBytes() + "}") + "]}");
+    Path fast = target.resolve("phi3.5_3.8b");
+    Files.createDirectories(fast);
+    for (String file : new String[] {"model.json", "weights.bin"}) {
+      Files.copy(TestModels.dir().resolve("phi3.5_3.8b").resolve(file), fast.resolve(file));
+    }
+    com.fasterxml.jackson.databind.node.ObjectNode root = TestServer.JSON.createObjectNode();
+    root.set("models", io.mlxcap.model.ModelTable.of(java.util.List.of(TestModels.table().resolve("fast"))).toJsonArray());
+    Files.writeString(target.resolve("models.json"), root.toString());
     return target;
   }
 }
