@@ -141,49 +141,68 @@ public final class ApiServer implements AutoCloseable {
     long created = Instant.now().getEpochSecond();
     String id = (chat ? "chatcmpl-" : "cmpl-");
     try (ModelHost.Lease lease = host.begin(asked, spec.name(), prompt.getBytes(StandardCharsets.UTF_8).length, maxTokens)) {
-      String responseId = id + lease.id();
-      if (!stream) {
-        LoadedModel.Generation g = lease.model().generate(prompt, maxTokens, temperature, seed, piece -> { });
-        lease.succeeded(g.outputTokens());
-        ObjectNode out = Body.JSON.createObjectNode();
-        out.put("id", responseId);
-        out.put("object", chat ? "chat.completion" : "text_completion");
-        out.put("created", created);
-        out.put("model", asked);
-        ObjectNode choice = out.putArray("choices").addObject();
-        choice.put("index", 0);
-        if (chat) {
-          ObjectNode message = choice.putObject("message");
-          message.put("role", "assistant");
-          message.put("content", g.text());
-        } else {
-          choice.put("text", g.text());
-          choice.putNull("logprobs");
-        }
-        choice.put("finish_reason", "length");
-        usage(out.putObject("usage"), g);
-        ctx.json(out);
-        return;
-      }
-      ctx.contentType("text/event-stream").header("Cache-Control", "no-cache");
-      OutputStream out = ctx.res().getOutputStream();
-      Consumer<String> send = json -> write(out, "data: " + json + "\n\n");
-      if (chat) {
-        send.accept(chunk(responseId, created, asked, true, delta -> delta.put("role", "assistant").put("content", ""), null));
-      }
-      LoadedModel.Generation g = lease.model().generate(prompt, maxTokens, temperature, seed, piece -> send.accept(
-          chat ? chunk(responseId, created, asked, true, delta -> delta.put("content", piece), null)
-              : chunk(responseId, created, asked, false, c -> c.put("text", piece), null)));
-      ObjectNode last = (ObjectNode) readTree(chat
-          ? chunk(responseId, created, asked, true, delta -> { }, "length")
-          : chunk(responseId, created, asked, false, c -> c.put("text", ""), "length"));
-      usage(last.putObject("usage"), g);
-      send.accept(last.toString());
-      write(out, "data: [DONE]\n\n");
-      lease.succeeded(g.outputTokens());
-    } catch (ClientGone e) {
-      LOG.info("client went away during {}", ctx.path());
+      serve(lease, () -> openAiAnswer(ctx, lease, chat, id + lease.id(), created, asked, prompt, maxTokens, temperature, seed, stream));
     }
+  }
+
+  /** Runs {@code answer}, recording a failure as the request's error; a client gone is a cancellation. */
+  private static void serve(ModelHost.Lease lease, IoRunnable answer) throws IOException {
+    try {
+      answer.run();
+    } catch (ClientGone e) {
+      LOG.info("client went away during request {}", lease.id());
+    } catch (IOException | RuntimeException e) {
+      lease.failed(String.valueOf(e.getMessage()));
+      throw e;
+    }
+  }
+
+  /** A piece of answering that may fail with I/O. */
+  private interface IoRunnable {
+    void run() throws IOException;
+  }
+
+  private void openAiAnswer(Context ctx, ModelHost.Lease lease, boolean chat, String responseId, long created,
+      String asked, String prompt, int maxTokens, double temperature, long seed, boolean stream) throws IOException {
+    if (!stream) {
+      LoadedModel.Generation g = lease.model().generate(prompt, maxTokens, temperature, seed, piece -> { });
+      lease.succeeded(g.outputTokens());
+      ObjectNode out = Body.JSON.createObjectNode();
+      out.put("id", responseId);
+      out.put("object", chat ? "chat.completion" : "text_completion");
+      out.put("created", created);
+      out.put("model", asked);
+      ObjectNode choice = out.putArray("choices").addObject();
+      choice.put("index", 0);
+      if (chat) {
+        ObjectNode message = choice.putObject("message");
+        message.put("role", "assistant");
+        message.put("content", g.text());
+      } else {
+        choice.put("text", g.text());
+        choice.putNull("logprobs");
+      }
+      choice.put("finish_reason", "length");
+      usage(out.putObject("usage"), g);
+      ctx.json(out);
+      return;
+    }
+    ctx.contentType("text/event-stream").header("Cache-Control", "no-cache");
+    OutputStream out = ctx.res().getOutputStream();
+    Consumer<String> send = json -> write(out, "data: " + json + "\n\n");
+    if (chat) {
+      send.accept(chunk(responseId, created, asked, true, delta -> delta.put("role", "assistant").put("content", ""), null));
+    }
+    LoadedModel.Generation g = lease.model().generate(prompt, maxTokens, temperature, seed, piece -> send.accept(
+        chat ? chunk(responseId, created, asked, true, delta -> delta.put("content", piece), null)
+            : chunk(responseId, created, asked, false, c -> c.put("text", piece), null)));
+    ObjectNode last = (ObjectNode) readTree(chat
+        ? chunk(responseId, created, asked, true, delta -> { }, "length")
+        : chunk(responseId, created, asked, false, c -> c.put("text", ""), "length"));
+    usage(last.putObject("usage"), g);
+    send.accept(last.toString());
+    write(out, "data: [DONE]\n\n");
+    lease.succeeded(g.outputTokens());
   }
 
   private static String completionPrompt(JsonNode node) {
@@ -269,32 +288,35 @@ public final class ApiServer implements AutoCloseable {
     ModelSpec spec = host.resolve(asked);
     long arrived = System.nanoTime();
     try (ModelHost.Lease lease = host.begin(asked, spec.name(), prompt.getBytes(StandardCharsets.UTF_8).length, maxTokens)) {
-      long loadNanos = System.nanoTime() - arrived;
-      OutputStream out = stream ? ctx.contentType("application/x-ndjson").res().getOutputStream() : null;
-      long evalStart = System.nanoTime();
-      LoadedModel.Generation g = lease.model().generate(prompt, maxTokens, temperature, seed, piece -> {
-        if (stream) {
-          write(out, ollamaLine(asked, chat, piece, false).toString() + "\n");
-        }
-      });
-      long evalNanos = System.nanoTime() - evalStart;
-      ObjectNode last = ollamaLine(asked, chat, stream ? "" : g.text(), true);
-      last.put("done_reason", "length");
-      last.put("total_duration", System.nanoTime() - arrived);
-      last.put("load_duration", loadNanos);
-      last.put("prompt_eval_count", g.promptTokens());
-      last.put("prompt_eval_duration", 0);
-      last.put("eval_count", g.outputTokens());
-      last.put("eval_duration", evalNanos);
-      if (stream) {
-        write(out, last + "\n");
-      } else {
-        ctx.json(last);
-      }
-      lease.succeeded(g.outputTokens());
-    } catch (ClientGone e) {
-      LOG.info("client went away during {}", ctx.path());
+      serve(lease, () -> ollamaAnswer(ctx, lease, chat, asked, prompt, maxTokens, temperature, seed, stream, arrived));
     }
+  }
+
+  private void ollamaAnswer(Context ctx, ModelHost.Lease lease, boolean chat, String asked, String prompt, int maxTokens,
+      double temperature, long seed, boolean stream, long arrived) throws IOException {
+    long loadNanos = System.nanoTime() - arrived;
+    OutputStream out = stream ? ctx.contentType("application/x-ndjson").res().getOutputStream() : null;
+    long evalStart = System.nanoTime();
+    LoadedModel.Generation g = lease.model().generate(prompt, maxTokens, temperature, seed, piece -> {
+      if (stream) {
+        write(out, ollamaLine(asked, chat, piece, false).toString() + "\n");
+      }
+    });
+    long evalNanos = System.nanoTime() - evalStart;
+    ObjectNode last = ollamaLine(asked, chat, stream ? "" : g.text(), true);
+    last.put("done_reason", "length");
+    last.put("total_duration", System.nanoTime() - arrived);
+    last.put("load_duration", loadNanos);
+    last.put("prompt_eval_count", g.promptTokens());
+    last.put("prompt_eval_duration", 0);
+    last.put("eval_count", g.outputTokens());
+    last.put("eval_duration", evalNanos);
+    if (stream) {
+      write(out, last + "\n");
+    } else {
+      ctx.json(last);
+    }
+    lease.succeeded(g.outputTokens());
   }
 
   private static ObjectNode ollamaLine(String model, boolean chat, String text, boolean done) {
