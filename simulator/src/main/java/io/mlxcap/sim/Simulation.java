@@ -277,10 +277,24 @@ public final class Simulation {
     inSystem--;
   }
 
+  /**
+   * Hands every decision of the cache core to {@code sink} as it is made, with its virtual time: to
+   * compare a replay with what a live server decided. Call before {@link #run}.
+   */
+  public Simulation onDecision(java.util.function.BiConsumer<Long, CacheEvent> sink) {
+    this.decisions = sink;
+    return this;
+  }
+
+  private java.util.function.BiConsumer<Long, CacheEvent> decisions;
+
   /** Carries out what the cache decided. */
   private void handle(List<CacheEvent> events, long now) {
     for (int i = 0, n = events.size(); i < n; i++) {
       CacheEvent event = events.get(i);
+      if (decisions != null) {
+        decisions.accept(now, event);
+      }
       if (event instanceof Hit h) {
         startService((int) h.requestId(), now);
       } else if (event instanceof Ready r) {
