@@ -1,6 +1,5 @@
 package io.mlxcap.server;
 
-import io.mlxcap.InvalidInputException;
 import io.mlxcap.model.ModelSpec;
 import io.mlxcap.model.ModelTable;
 import io.mlxcap.server.host.ModelHost;
@@ -20,7 +19,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -52,10 +50,7 @@ final class BenchServerCommand implements Runnable {
   @Override
   public void run() {
     PrintWriter out = spec.commandLine().getOut();
-    if (!Files.exists(modelsDir.resolve("models.json"))) {
-      throw new InvalidInputException(modelsDir + " has no models.json; build models with: mlxcap synth-models --out " + modelsDir);
-    }
-    ModelTable table = ModelTable.load(modelsDir.resolve("models.json"));
+    ModelTable table = SynthModelFile.tableOf(modelsDir);
     DjlEngine.start(Path.of(System.getProperty("mlxcap.djlCache", ".cache/djl")));
     out.printf(Locale.ROOT, "Java %s, %d cores, MALLOC_MMAP_THRESHOLD_=%s%n", System.getProperty("java.version"),
         Runtime.getRuntime().availableProcessors(), System.getenv("MALLOC_MMAP_THRESHOLD_"));

@@ -1,7 +1,6 @@
 package io.mlxcap.server;
 
 import io.mlxcap.ByteSize;
-import io.mlxcap.InvalidInputException;
 import io.mlxcap.model.ModelTable;
 import io.mlxcap.server.host.ModelHost;
 import io.mlxcap.server.host.ServerMetrics;
@@ -46,11 +45,7 @@ final class ServeCommand implements Runnable {
 
   @Override
   public void run() {
-    Path table = modelsDir.resolve("models.json");
-    if (!Files.exists(table)) {
-      throw new InvalidInputException(modelsDir + " has no models.json; build models with: mlxcap synth-models --out " + modelsDir);
-    }
-    ModelTable models = ModelTable.load(table);
+    ModelTable models = io.mlxcap.server.model.SynthModelFile.tableOf(modelsDir);
     Map<String, String> env = System.getenv();
     Settings settings = Settings.fromEnv(env, models);
     settings.warnings(env).forEach(w -> spec.commandLine().getErr().println("mlxcap: warning: " + w));

@@ -168,12 +168,7 @@ public final class ApiServer implements AutoCloseable {
       LoadedModel.Generation g = lease.model().generate(prompt, maxTokens, temperature, seed, piece -> { });
       lease.succeeded(g.outputTokens());
       ObjectNode out = Body.JSON.createObjectNode();
-      out.put("id", responseId);
-      out.put("object", chat ? "chat.completion" : "text_completion");
-      out.put("created", created);
-      out.put("model", asked);
-      ObjectNode choice = out.putArray("choices").addObject();
-      choice.put("index", 0);
+      ObjectNode choice = oneChoice(out, responseId, chat ? "chat.completion" : "text_completion", created, asked);
       if (chat) {
         ObjectNode message = choice.putObject("message");
         message.put("role", "assistant");
@@ -222,12 +217,7 @@ public final class ApiServer implements AutoCloseable {
   private static String chunk(String id, long created, String model, boolean chat, Consumer<ObjectNode> fill,
       String finish) {
     ObjectNode out = Body.JSON.createObjectNode();
-    out.put("id", id);
-    out.put("object", chat ? "chat.completion.chunk" : "text_completion");
-    out.put("created", created);
-    out.put("model", model);
-    ObjectNode choice = out.putArray("choices").addObject();
-    choice.put("index", 0);
+    ObjectNode choice = oneChoice(out, id, chat ? "chat.completion.chunk" : "text_completion", created, model);
     if (chat) {
       fill.accept(choice.putObject("delta"));
     } else {
@@ -240,6 +230,17 @@ public final class ApiServer implements AutoCloseable {
       choice.put("finish_reason", finish);
     }
     return out.toString();
+  }
+
+  /** Fills {@code out} as an OpenAI response of one choice and returns the choice, for the caller to fill. */
+  private static ObjectNode oneChoice(ObjectNode out, String id, String object, long created, String model) {
+    out.put("id", id);
+    out.put("object", object);
+    out.put("created", created);
+    out.put("model", model);
+    ObjectNode choice = out.putArray("choices").addObject();
+    choice.put("index", 0);
+    return choice;
   }
 
   private static void usage(ObjectNode usage, LoadedModel.Generation g) {

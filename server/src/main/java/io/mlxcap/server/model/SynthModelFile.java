@@ -42,6 +42,19 @@ public record SynthModelFile(String name, List<String> aliases, int vocab, int h
     }
   }
 
+  /**
+   * Reads the model table of a models folder ({@code dir/models.json}).
+   *
+   * @throws InvalidInputException when the folder has none, saying how to make one
+   */
+  public static io.mlxcap.model.ModelTable tableOf(Path dir) {
+    Path table = dir.resolve("models.json");
+    if (!Files.exists(table)) {
+      throw new InvalidInputException(dir + " has no models.json; build models with: mlxcap synth-models --out " + dir);
+    }
+    return io.mlxcap.model.ModelTable.load(table);
+  }
+
   /** The folder name for model {@code name}: safe on any file system, never a path. */
   public static String directoryFor(String name) {
     String safe = name.replaceAll("[^A-Za-z0-9._-]", "_");
