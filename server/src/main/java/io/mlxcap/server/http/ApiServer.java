@@ -68,7 +68,8 @@ public final class ApiServer implements AutoCloseable {
     app.before(ctx -> {
       if (options.apiKey() != null && !ctx.path().equals("/health")) {
         String header = ctx.header("Authorization");
-        if (header == null || !header.equals("Bearer " + options.apiKey())) {
+        byte[] expected = ("Bearer " + options.apiKey()).getBytes(StandardCharsets.UTF_8);
+        if (header == null || !java.security.MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8), expected)) {
           throw new BadRequest(401, "a valid API key is required: send Authorization: Bearer <MLX_API_KEY>");
         }
       }
