@@ -3,18 +3,13 @@ package io.mlxcap.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.mlxcap.stats.TraceStats;
-import io.mlxcap.trace.TraceEvent;
 import io.mlxcap.trace.TraceHeader;
 import io.mlxcap.trace.TraceReader;
-import io.mlxcap.trace.TraceWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine;
@@ -123,69 +118,6 @@ final class TraceCommand implements Runnable {
 
     private static Double finite(double value) {
       return Double.isFinite(value) ? value : null;
-    }
-  }
-
-  @Command(name = "read", mixinStandardHelpOptions = true,
-      description = "Benchmark the trace reader: write N request lines to a temporary file, read them back several times in this JVM and print request lines per second (best and median).")
-  static final class BenchRead implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-    @Option(names = "--requests", defaultValue = "5000000", paramLabel = "N", description = "Request lines. Default: ${DEFAULT-VALUE}.")
-    long requests;
-
-    @Option(names = "--runs", defaultValue = "5", paramLabel = "N", description = "Timed reads after one warm-up. Default: ${DEFAULT-VALUE}.")
-    int runs;
-
-    @Override
-    public void run() {
-      PrintWriter out = spec.commandLine().getOut();
-      Path file;
-      try {
-        file = Files.createTempFile("mlxcap-bench", ".jsonl");
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      try {
-        String[] models = {"fast", "default", "reasoning", "command-r-plus:104b"};
-        try (TraceWriter writer = TraceWriter.buffered(file, TraceHeader.empty())) {
-          for (long i = 0; i < requests; i++) {
-            writer.write(new TraceEvent.Request(i * 1_000_000L, "r" + i, models[(int) (i % 4)], 100 + i % 900,
-                TraceEvent.UNKNOWN, 50 + i % 400, TraceEvent.UNKNOWN));
-          }
-        }
-        long bytes = file.toFile().length();
-        out.printf(Locale.ROOT, "%d request lines, %.1f MB, in %s%n", requests, bytes / 1e6, file);
-        List<Double> rates = new ArrayList<>();
-        for (int run = 0; run <= runs; run++) {
-          long start = System.nanoTime();
-          long events = 0;
-          try (TraceReader reader = TraceReader.open(file, TraceReader.Mode.STRICT)) {
-            while (reader.next() != null) {
-              events++;
-            }
-          }
-          double seconds = (System.nanoTime() - start) / 1e9;
-          if (events != requests) {
-            throw new IllegalStateException("read " + events + " of " + requests + " events");
-          }
-          if (run > 0) {
-            rates.add(events / seconds);
-          }
-          out.printf(Locale.ROOT, "%s %d: %.2f s, %.2f M lines/s%n", run == 0 ? "warm-up" : "run", run, seconds,
-              events / seconds / 1e6);
-        }
-        rates.sort(null);
-        out.printf(Locale.ROOT, "best %.2f M lines/s, median %.2f M lines/s (%s, %d cores)%n",
-            rates.get(rates.size() - 1) / 1e6, rates.get(rates.size() / 2) / 1e6,
-            System.getProperty("java.version"), Runtime.getRuntime().availableProcessors());
-      } finally {
-        try {
-          Files.deleteIfExists(file);
-        } catch (IOException e) {
-          out.println("could not delete " + file);
-        }
-      }
     }
   }
 }
