@@ -48,6 +48,12 @@ public final class ApiServer implements AutoCloseable {
       config.http.disableCompression();
       config.http.maxRequestSize = options.maxBodyBytes();
       config.jetty.defaultHost = options.bindHost();
+      // Waiting requests each hold a thread: room for every worker and every queued request, plus
+      // some for admin, health and metrics, so MLX_MAX_QUEUE and not Jetty decides when to refuse.
+      int threads = host.settings().maxConcurrentRequests() + host.settings().maxQueue() + 32;
+      org.eclipse.jetty.util.thread.QueuedThreadPool pool = new org.eclipse.jetty.util.thread.QueuedThreadPool(threads, 8);
+      pool.setName("mlxcap-http");
+      config.jetty.threadPool = pool;
       config.startupWatcherEnabled = false;
     });
     routes();
