@@ -75,8 +75,9 @@ final class FaultsTest {
   }
 
   @Test
-  void clientGoneMidStream_releasesItsPin() throws Exception {
-    try (TestServer s = TestServer.start(null)) {
+  void clientGoneMidStream_releasesItsPin(@TempDir Path dir) throws Exception {
+    Path trace = dir.resolve("gone.jsonl");
+    try (TestServer s = TestServer.start(trace)) {
       HttpRequest request = s.request("/v1/chat/completions").header("Content-Type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofString(
               "{\"model\":\"fast\",\"stream\":true,\"max_tokens\":4096,\"messages\":[{\"role\":\"user\",\"content\":\"go\"}]}"))
@@ -93,6 +94,13 @@ final class FaultsTest {
         pins = TestServer.json(s.get("/admin/cache")).at("/models/0/pins").asInt();
       }
       assertEquals(0, pins, "the abandoned stream released its model");
+    }
+    try (io.mlxcap.trace.TraceReader reader = io.mlxcap.trace.TraceReader.open(trace, io.mlxcap.trace.TraceReader.Mode.STRICT)) {
+      io.mlxcap.trace.TraceEvent.RequestDone done = reader.events()
+          .filter(e -> e instanceof io.mlxcap.trace.TraceEvent.RequestDone)
+          .map(e -> (io.mlxcap.trace.TraceEvent.RequestDone) e).findFirst().orElseThrow();
+      assertEquals(io.mlxcap.trace.TraceEvent.Status.CANCELLED, done.status(),
+          "the server noticed the client leave instead of generating all 4096 tokens");
     }
   }
 
