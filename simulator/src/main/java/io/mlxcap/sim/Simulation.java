@@ -99,6 +99,8 @@ public final class Simulation {
   private long peak;
   private long peakAt;
   private final MemoryTimeline timeline = new MemoryTimeline();
+  /** Who wants to see the core's decisions (a replay compared with a recording); null when nobody. */
+  private java.util.function.BiConsumer<Long, CacheEvent> decisions;
 
   // Counts.
   private long requests;
@@ -285,8 +287,6 @@ public final class Simulation {
     this.decisions = sink;
     return this;
   }
-
-  private java.util.function.BiConsumer<Long, CacheEvent> decisions;
 
   /** Carries out what the cache decided. */
   private void handle(List<CacheEvent> events, long now) {
