@@ -187,6 +187,9 @@ public final class Simulation {
     readNext(source);
     long now = 0;
     while (queue.poll()) {
+      if (queue.kind() == TICK && !workRemains()) {
+        break; // the traffic is over: a last tick would only stretch the window the means are taken over
+      }
       now = queue.time();
       advanceMemory(now);
       switch (queue.kind()) {
@@ -256,9 +259,11 @@ public final class Simulation {
   private void tick(long now, long interval) {
     handle(cache.tick(now), now);
     checkPressure(now);
-    if (morePending || inSystem > 0 || loadsInFlight > 0) {
-      queue.add(now + interval, TICK, 0);
-    }
+    queue.add(now + interval, TICK, 0);
+  }
+
+  private boolean workRemains() {
+    return morePending || inSystem > 0 || loadsInFlight > 0;
   }
 
   private void checkPressure(long now) {

@@ -201,10 +201,14 @@ public final class SimulationReport {
     return h.count() == 0 ? "" : Double.toString(h.quantile(q) / 1e9);
   }
 
+  /** The highest RSS per time bin of each pass, long form: estimate, bin start, bytes. */
   private Path writeTimeline(Path file) throws IOException {
-    StringBuilder csv = new StringBuilder("t_s,rss_bytes_max\n");
-    for (MemoryTimeline.Point point : p.expected().timeline()) {
-      csv.append(point.timeNanos() / 1e9).append(',').append(point.rssBytes()).append('\n');
+    StringBuilder csv = new StringBuilder("estimate,t_s,rss_bytes_max\n");
+    for (SimResult pass : List.of(p.low(), p.expected(), p.high())) {
+      String estimate = pass.estimate().name().toLowerCase(Locale.ROOT);
+      for (MemoryTimeline.Point point : pass.timeline()) {
+        csv.append(estimate).append(',').append(point.timeNanos() / 1e9).append(',').append(point.rssBytes()).append('\n');
+      }
     }
     return Files.writeString(file, csv.toString());
   }

@@ -89,7 +89,12 @@ final class CliTest {
     assertTrue(json.contains("\"peak_rss_bytes\" : {\n    \"low\" : 23552428800,"), json);
     assertEquals("model,requests,hits,cold_starts,loads,evictions,cold_wait_p50_s,cold_wait_p95_s,cold_wait_max_s",
         Files.readAllLines(out.resolve("models.csv")).get(0));
-    assertTrue(Files.readAllLines(out.resolve("timeline.csv")).size() > 10);
+    List<String> timeline = Files.readAllLines(out.resolve("timeline.csv"));
+    assertEquals("estimate,t_s,rss_bytes_max", timeline.get(0));
+    assertTrue(timeline.stream().anyMatch(l -> l.startsWith("low,")) && timeline.stream().anyMatch(l -> l.startsWith("high,")));
+    assertTrue(timeline.contains("expected,22.0,26302428800"), "the peak's bin: " + timeline);
+    assertEquals("expected,27.0,26302428800", timeline.stream().filter(l -> l.startsWith("expected,")).reduce((a, b) -> b)
+        .orElseThrow(), "the window ends when the last request does, not at a later cleanup tick");
   }
 
   @Test
