@@ -23,8 +23,9 @@ import picocli.CommandLine.Option;
     description = "Replay a trace through the cache core in virtual time under MLX_* settings and predict peak RSS "
         + "(low / expected / high from the model size ranges), time-weighted mean RSS, time above a RAM line, "
         + "loads and evictions by reason, cold-start waits and request latency. Settings start from the trace's "
-        + "header (or the defaults) and --set overrides them. Prints a summary and writes summary.json, "
-        + "models.csv and timeline.csv.")
+        + "header (or the defaults) and --set overrides them. A trace the server recorded replays with the service "
+        + "time each request took; others use the model table's prefill and decode rates. Prints a summary and "
+        + "writes summary.json, models.csv and timeline.csv.")
 final class SimulateCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -58,8 +59,15 @@ final class SimulateCommand implements Runnable {
     ModelTable table = models != null ? ModelTable.load(models) : header.models().orElse(ModelTable.defaults());
     Settings settings = settingsFor(header, overrides, table);
     HostProfile host = hostOptions.profile();
+    Map<String, Long> recorded;
+    try (TraceReader reader = TraceReader.open(trace, mode)) {
+      recorded = RequestSource.recordedServiceTimes(reader);
+    }
     Prediction prediction = Prediction.of(settings, table, host, hostOptions.ramLine(host),
-        () -> RequestSource.of(TraceReader.open(trace, mode)));
+        () -> RequestSource.of(TraceReader.open(trace, mode), recorded));
+    if (!recorded.isEmpty()) {
+      stdout.printf("service        the recorded service time of %d served requests (request_done lines)%n", recorded.size());
+    }
     SimulationReport report = new SimulationReport(trace.toString(), prediction);
     report.printSummary(stdout);
     List<Path> files = report.write(out);

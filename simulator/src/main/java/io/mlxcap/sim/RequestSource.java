@@ -5,6 +5,8 @@ import io.mlxcap.trace.TraceEvent;
 import io.mlxcap.trace.TraceEvent.Request;
 import io.mlxcap.trace.TraceReader;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 
 /** Where a simulation's requests come from, in time order: a trace file, streamed, or a trace held in memory. */
 public interface RequestSource extends AutoCloseable {
@@ -26,6 +28,14 @@ public interface RequestSource extends AutoCloseable {
 
   /** The request lines of a trace, read as they are needed: memory does not grow with the trace. */
   static RequestSource of(TraceReader reader) {
+    return of(reader, Map.of());
+  }
+
+  /**
+   * The request lines of a trace, with the service time a recording observed for each request
+   * ({@code serviceById}, see {@link #recordedServiceTimes}) where the request line has none.
+   */
+  static RequestSource of(TraceReader reader, Map<String, Long> serviceById) {
     return new RequestSource() {
       @Override
       public boolean next(Arrival arrival) {
@@ -35,7 +45,9 @@ public interface RequestSource extends AutoCloseable {
             arrival.model = r.model();
             arrival.promptTokens = r.promptTokens();
             arrival.outputTokens = r.outputTokens() != TraceEvent.UNKNOWN ? r.outputTokens() : r.maxTokens();
-            arrival.serviceNanos = r.serviceNanos();
+            arrival.serviceNanos = r.serviceNanos() != TraceEvent.UNKNOWN
+                ? r.serviceNanos()
+                : serviceById.getOrDefault(r.id(), TraceEvent.UNKNOWN);
             return true;
           }
         }
@@ -47,6 +59,22 @@ public interface RequestSource extends AutoCloseable {
         reader.close();
       }
     };
+  }
+
+  /**
+   * The service times a recorded trace observed, by request id: from its {@code request_done} lines
+   * with status ok (a trace the server wrote). Empty for a trace of request lines alone. Holds one
+   * entry per served request, so it is for recordings, not for synthetic traces of millions.
+   */
+  static Map<String, Long> recordedServiceTimes(TraceReader reader) {
+    Map<String, Long> times = new HashMap<>();
+    for (TraceEvent event = reader.next(); event != null; event = reader.next()) {
+      if (event instanceof TraceEvent.RequestDone d && d.status() == TraceEvent.Status.OK
+          && d.serviceNanos() != TraceEvent.UNKNOWN) {
+        times.put(d.id(), d.serviceNanos());
+      }
+    }
+    return times;
   }
 
   /**

@@ -98,6 +98,20 @@ final class CliTest {
   }
 
   @Test
+  void simulate_recordedTrace_replaysTheRecordedServiceTimes() throws Exception {
+    Path trace = dir.resolve("recorded.jsonl");
+    Files.writeString(trace, """
+        {"type":"request","t_ms":0,"id":"r1","model":"fast","prompt_tokens":100,"max_tokens":8}
+        {"type":"request_done","t_ms":9000,"id":"r1","status":"ok","queue_ms":0,"load_wait_ms":2000,"service_ms":1234.5}
+        """);
+    Result r = run("simulate", "--trace", trace.toString(), "--set", "MLX_PRELOAD_MODELS=", "-o", dir.resolve("o").toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().startsWith("service        the recorded service time of 1 served requests"), r.out());
+    // 2.375 s to load fast, then the recorded 1.2345 s of service.
+    assertTrue(r.out().contains("latency        1: p50 3.610 s, p95 3.610 s, p99 3.610 s, max 3.610 s"), r.out());
+  }
+
+  @Test
   void simulate_andCurve_badSettings_oneSentence() throws Exception {
     Path trace = Files.writeString(dir.resolve("s.jsonl"), "{\"type\":\"request\",\"t_ms\":0,\"model\":\"fast\"}\n");
     Result unknown = run("simulate", "--trace", trace.toString(), "--set", "MLX_MAX_CACHE_MODELS=3");
