@@ -45,6 +45,8 @@ final class ServeCommand implements Runnable {
 
   @Override
   public void run() {
+    Duration sample = parseSeconds(memorySample);
+    long bodyLimit = parseSize(maxBody);
     ModelTable models = io.mlxcap.server.model.SynthModelFile.tableOf(modelsDir);
     Map<String, String> env = System.getenv();
     Settings settings = Settings.fromEnv(env, models);
@@ -56,10 +58,9 @@ final class ServeCommand implements Runnable {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("cannot create " + traceFile.getParent() + ": " + e.getMessage(), e);
     }
-    Duration sample = Duration.ofMillis(Math.round(Double.parseDouble(memorySample.replace("s", "")) * 1000));
     DjlEngine.start(Path.of(System.getProperty("mlxcap.djlCache", ".cache/djl")));
     ModelHost host = new ModelHost(settings, models, modelsDir, Ticker.system(), traceFile, new ServerMetrics());
-    ApiServer api = new ApiServer(host, new ApiServer.Options(bind, port, env.get("MLX_API_KEY"), ByteSize.parse(maxBody)));
+    ApiServer api = new ApiServer(host, new ApiServer.Options(bind, port, env.get("MLX_API_KEY"), bodyLimit));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       api.close();
       host.close();
@@ -69,5 +70,29 @@ final class ServeCommand implements Runnable {
     spec.commandLine().getOut().printf("mlxcap serve: listening on http://%s:%d, %d models, recording %s%n", bind, actual,
         models.models().size(), traceFile);
     spec.commandLine().getOut().flush();
+  }
+
+  static Duration parseSeconds(String text) {
+    try {
+      double seconds = Double.parseDouble(text.strip().replaceFirst("s$", ""));
+      if (seconds >= 0 && Double.isFinite(seconds)) {
+        return Duration.ofMillis(Math.round(seconds * 1000));
+      }
+    } catch (NumberFormatException e) {
+      // the message below
+    }
+    throw new io.mlxcap.InvalidInputException("--memory-sample '" + text + "' must be a number of seconds >= 0, e.g. 5s");
+  }
+
+  static long parseSize(String text) {
+    try {
+      long bytes = ByteSize.parse(text);
+      if (bytes > 0) {
+        return bytes;
+      }
+      throw new IllegalArgumentException("must be more than 0 bytes");
+    } catch (IllegalArgumentException e) {
+      throw new io.mlxcap.InvalidInputException("--max-body '" + text + "': " + e.getMessage());
+    }
   }
 }

@@ -1,0 +1,33 @@
+package io.mlxcap.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+
+/** Bad serve options get one sentence and exit code 2, before anything starts. */
+final class ServeOptionsTest {
+
+  private static String[] run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = ServerMain.run(new PrintWriter(out), new PrintWriter(err), args);
+    return new String[] {Integer.toString(code), err.toString().strip()};
+  }
+
+  @Test
+  void badMemorySampleAndBodyLimit_oneSentence() {
+    String dir = TestModels.dir().toString();
+    String[] sample = run("serve", "--models-dir", dir, "--memory-sample", "often");
+    assertEquals("2", sample[0]);
+    assertEquals("mlxcap: --memory-sample 'often' must be a number of seconds >= 0, e.g. 5s", sample[1]);
+    String[] body = run("serve", "--models-dir", dir, "--max-body", "lots");
+    assertEquals("2", body[0]);
+    assertTrue(body[1].startsWith("mlxcap: --max-body 'lots': expected a size such as 96GiB"), body[1]);
+    String[] noModels = run("serve", "--models-dir", "/nonexistent-dir");
+    assertEquals("mlxcap: /nonexistent-dir has no models.json; build models with: mlxcap synth-models --out /nonexistent-dir",
+        noModels[1]);
+  }
+}
