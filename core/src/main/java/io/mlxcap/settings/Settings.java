@@ -112,8 +112,9 @@ public record Settings(
 
   /**
    * Returns warnings about settings that are allowed but probably not meant: a preload list longer
-   * than the cap (the surplus is loaded, then unloaded), and MLX_* variables mlxcap does not know (likely
-   * typos, with the nearest known name).
+   * than the cap (the surplus is loaded, then unloaded), a default preload the model table cannot
+   * serve (nothing is preloaded), and MLX_* variables mlxcap does not know (likely typos, with the
+   * nearest known name). {@code env} is what these settings were read from.
    */
   public List<String> warnings(Map<String, String> env) {
     List<String> warnings = new ArrayList<>();
@@ -121,6 +122,10 @@ public record Settings(
       warnings.add("MLX_PRELOAD_MODELS lists " + preloadModels.size() + " models but MLX_MAX_CACHED_MODELS="
           + cache.maxModels() + ": all are preloaded, and the least recently used surplus is unloaded"
           + " at the first cleanup tick or before the next load.");
+    }
+    if (value(env, Setting.MLX_PRELOAD_MODELS) == null && preloadModels.isEmpty()) {
+      warnings.add("MLX_PRELOAD_MODELS is unset and its default '" + Setting.MLX_PRELOAD_MODELS.defaultValue()
+          + "' names no model of this model table, so nothing is preloaded; set MLX_PRELOAD_MODELS to choose.");
     }
     for (String name : new TreeMap<>(env).keySet()) {
       if (name.startsWith("MLX_") && Setting.named(name).isEmpty() && !Setting.OTHER_KNOWN.contains(name)) {
@@ -230,11 +235,18 @@ public record Settings(
     return bytes;
   }
 
+  /**
+   * The preload list. A value the user gave must name models of the table; the default ({@code fast})
+   * applies only where the table has such a model, so a table of one's own without it preloads
+   * nothing (and {@link #warnings} says so) instead of failing on a name the user never wrote.
+   */
   private static List<String> readPreload(Map<String, String> env, ModelTable table) {
     String raw = value(env, Setting.MLX_PRELOAD_MODELS);
-    String value = raw == null ? Setting.MLX_PRELOAD_MODELS.defaultValue() : raw;
+    if (raw == null) {
+      return defaultPreload(table);
+    }
     Set<String> models = new LinkedHashSet<>();
-    for (String entry : value.split(",")) {
+    for (String entry : raw.split(",")) {
       String name = entry.strip();
       if (name.isEmpty()) {
         continue;
@@ -242,8 +254,17 @@ public record Settings(
       try {
         models.add(table.resolve(name).name());
       } catch (InvalidInputException e) {
-        throw invalid(Setting.MLX_PRELOAD_MODELS, value, e.getMessage());
+        throw invalid(Setting.MLX_PRELOAD_MODELS, raw, e.getMessage());
       }
+    }
+    return List.copyOf(models);
+  }
+
+  /** The default preload list's models that {@code table} has. */
+  private static List<String> defaultPreload(ModelTable table) {
+    Set<String> models = new LinkedHashSet<>();
+    for (String name : Setting.MLX_PRELOAD_MODELS.defaultValue().split(",")) {
+      table.find(name.strip()).ifPresent(m -> models.add(m.name()));
     }
     return List.copyOf(models);
   }

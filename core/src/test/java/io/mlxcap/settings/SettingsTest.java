@@ -180,4 +180,21 @@ final class SettingsTest {
     }
     assertTrue(text.contains("MLX_MAX_CACHED_MODELS           default 2"), text);
   }
+
+  // Issue 8: a model table of one's own without "fast" failed on a preload the user never wrote.
+  @Test
+  void defaultPreload_aTableWithoutIt_preloadsNothingWithAWarning_butAGivenValueIsChecked() {
+    ModelTable own = ModelTable.of(List.of(new io.mlxcap.model.ModelSpec("llama-3-8b", List.of(),
+        io.mlxcap.model.SizeRange.exactly(16_000_000_000L))));
+    Settings s = Settings.fromEnv(Map.of(), own);
+    assertEquals(List.of(), s.preloadModels());
+    assertEquals(List.of("MLX_PRELOAD_MODELS is unset and its default 'fast' names no model of this model table, so"
+        + " nothing is preloaded; set MLX_PRELOAD_MODELS to choose."), s.warnings(Map.of()));
+    assertEquals(List.of("llama-3-8b"), Settings.fromEnv(Map.of("MLX_PRELOAD_MODELS", "llama-3-8b"), own).preloadModels());
+    assertEquals(List.of(), Settings.fromEnv(Map.of("MLX_PRELOAD_MODELS", ""), own).warnings(Map.of("MLX_PRELOAD_MODELS", "")));
+    InvalidInputException e = assertThrows(InvalidInputException.class,
+        () -> Settings.fromEnv(Map.of("MLX_PRELOAD_MODELS", "fast"), own));
+    assertTrue(e.getMessage().startsWith("MLX_PRELOAD_MODELS='fast' is invalid: unknown model 'fast'"), e.getMessage());
+    assertEquals(List.of(), Settings.defaults(table).warnings(Map.of()), "the seed's table has fast: nothing to say");
+  }
 }

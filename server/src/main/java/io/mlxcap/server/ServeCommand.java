@@ -1,6 +1,7 @@
 package io.mlxcap.server;
 
 import io.mlxcap.ByteSize;
+import io.mlxcap.Durations;
 import io.mlxcap.model.ModelTable;
 import io.mlxcap.server.host.ModelHost;
 import io.mlxcap.server.host.ServerMetrics;
@@ -36,8 +37,8 @@ final class ServeCommand implements Runnable {
   @Option(names = "--trace", paramLabel = "FILE", description = "Record the trace here. Default: traces/recorded/serve-<time>.jsonl.")
   Path trace;
 
-  @Option(names = "--memory-sample", defaultValue = "5s", paramLabel = "SECONDS",
-      description = "How often to record a memory sample, in seconds (0 for only at loads and evictions). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--memory-sample", defaultValue = "5s", paramLabel = "DURATION",
+      description = "How often to record a memory sample, e.g. 500ms, 5s or 1m (0s for only at loads and evictions). Default: ${DEFAULT-VALUE}.")
   String memorySample;
 
   @Option(names = "--max-body", defaultValue = "1MiB", paramLabel = "SIZE", description = "Largest request body. Default: ${DEFAULT-VALUE}.")
@@ -45,7 +46,7 @@ final class ServeCommand implements Runnable {
 
   @Override
   public void run() {
-    Duration sample = parseSeconds(memorySample);
+    Duration sample = Durations.parse("--memory-sample", memorySample);
     long bodyLimit = parseSize(maxBody);
     ModelTable models = io.mlxcap.server.model.SynthModelFile.tableOf(modelsDir);
     Map<String, String> env = System.getenv();
@@ -70,18 +71,6 @@ final class ServeCommand implements Runnable {
     spec.commandLine().getOut().printf("mlxcap serve: listening on http://%s:%d, %d models, recording %s%n", bind, actual,
         models.models().size(), traceFile);
     spec.commandLine().getOut().flush();
-  }
-
-  static Duration parseSeconds(String text) {
-    try {
-      double seconds = Double.parseDouble(text.strip().replaceFirst("s$", ""));
-      if (seconds >= 0 && Double.isFinite(seconds)) {
-        return Duration.ofMillis(Math.round(seconds * 1000));
-      }
-    } catch (NumberFormatException e) {
-      // the message below
-    }
-    throw new io.mlxcap.InvalidInputException("--memory-sample '" + text + "' must be a number of seconds >= 0, e.g. 5s");
   }
 
   static long parseSize(String text) {

@@ -1,8 +1,7 @@
 package io.mlxcap.server;
 
-import io.mlxcap.InvalidInputException;
+import io.mlxcap.ExitCode;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -30,17 +29,7 @@ public final class ServerMain implements Runnable {
     CommandLine cli = new CommandLine(new ServerMain());
     cli.setOut(out);
     cli.setErr(err);
-    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      if (e instanceof InvalidInputException || e instanceof UncheckedIOException) {
-        err.println("mlxcap: " + e.getMessage());
-        return 2;
-      }
-      err.println("mlxcap: internal error: " + e);
-      if (System.getenv("MLXCAP_DEBUG") != null) {
-        e.printStackTrace(err);
-      }
-      return 70;
-    });
+    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> ExitCode.report(e, err));
     return cli.execute(args);
   }
 }

@@ -22,12 +22,21 @@ final class ServeOptionsTest {
     String dir = TestModels.dir().toString();
     String[] sample = run("serve", "--models-dir", dir, "--memory-sample", "often");
     assertEquals("2", sample[0]);
-    assertEquals("mlxcap: --memory-sample 'often' must be a number of seconds >= 0, e.g. 5s", sample[1]);
+    assertEquals("mlxcap: --memory-sample 'often' is not a duration; write a number and a unit: 500ms, 90s, 10m, 24h or 7d", sample[1]);
     String[] body = run("serve", "--models-dir", dir, "--max-body", "lots");
     assertEquals("2", body[0]);
     assertTrue(body[1].startsWith("mlxcap: --max-body 'lots': expected a size such as 96GiB"), body[1]);
     String[] noModels = run("serve", "--models-dir", "/nonexistent-dir");
     assertEquals("mlxcap: /nonexistent-dir has no models.json; build models with: mlxcap synth-models --out /nonexistent-dir",
         noModels[1]);
+  }
+
+  // Issue 8: one exit-code rule for the whole command line; serve said 2 for an I/O failure, the rest 74.
+  @Test
+  void ioFailure_exits74_asEveryCommandDoes(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("file"), "x");
+    String[] r = run("serve", "--models-dir", TestModels.dir().toString(), "--trace", file.resolve("t.jsonl").toString());
+    assertEquals("74", r[0], r[1]);
+    assertTrue(r[1].startsWith("mlxcap: cannot create "), r[1]);
   }
 }

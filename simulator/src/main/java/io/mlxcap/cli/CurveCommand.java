@@ -39,7 +39,7 @@ final class CurveCommand implements Runnable {
       header = reader.header();
     }
     ModelTable table = models != null ? ModelTable.load(models) : header.models().orElse(ModelTable.defaults());
-    Settings settings = SimulateCommand.settingsFor(header, overrides, table);
+    Settings settings = SimulateCommand.settingsFor(header, overrides, table, spec.commandLine().getErr());
     LruCurve.Result curve;
     try (RequestSource source = RequestSource.of(TraceReader.open(trace, TraceReader.Mode.STRICT))) {
       curve = LruCurve.compute(source, settings.preloadModels(), table);

@@ -20,7 +20,7 @@ final class HostOptions {
   @Option(names = "--load-bandwidth", paramLabel = "SIZE", description = "Bytes of model made resident per second. Default: 2GB.")
   String bandwidth;
 
-  @Option(names = "--load-overhead", converter = Durations.class, paramLabel = "DURATION",
+  @Option(names = "--load-overhead", converter = DurationConverter.class, paramLabel = "DURATION",
       description = "Fixed time of every load. Default: 1s.")
   Duration overhead;
 

@@ -1,5 +1,6 @@
 package io.mlxcap.cli;
 
+import io.mlxcap.Durations;
 import io.mlxcap.ByteSize;
 import io.mlxcap.InvalidInputException;
 import io.mlxcap.imports.Importer;
@@ -35,6 +36,17 @@ final class ImportCommand implements Runnable {
   @Override
   public void run() {
     spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Where the raw public traces the presets convert are committed, relative to the project. */
+  static final String SOURCES = "traces/public/sources";
+
+  /**
+   * The committed raw file {@code name}: under the project the launcher runs from ({@code mlxcap.home}),
+   * else under the working directory.
+   */
+  static Path committedSource(String name) {
+    return Path.of(System.getProperty("mlxcap.home", ".")).resolve(SOURCES).resolve(name);
   }
 
   /** Options every import takes. */
@@ -185,23 +197,26 @@ final class ImportCommand implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     @Mixin Common common;
 
-    @Option(names = "--code", paramLabel = "FILE", description = "AzureLLMInferenceTrace_code.csv")
+    @Option(names = "--code", paramLabel = "FILE",
+        description = "AzureLLMInferenceTrace_code.csv (or .csv.gz). Without --code and --conv: both committed copies in "
+            + SOURCES + ".")
     Path code;
 
-    @Option(names = "--conv", paramLabel = "FILE", description = "AzureLLMInferenceTrace_conv.csv")
+    @Option(names = "--conv", paramLabel = "FILE", description = "AzureLLMInferenceTrace_conv.csv (or .csv.gz).")
     Path conv;
 
     @Override
     public void run() {
+      if (code == null && conv == null) {
+        code = committedSource("AzureLLMInferenceTrace_code.csv.gz");
+        conv = committedSource("AzureLLMInferenceTrace_conv.csv.gz");
+      }
       List<Input> inputs = new ArrayList<>();
       if (code != null) {
         inputs.add(new Input("code", code));
       }
       if (conv != null) {
         inputs.add(new Input("conv", conv));
-      }
-      if (inputs.isEmpty()) {
-        throw new InvalidInputException("give --code FILE, --conv FILE or both");
       }
       // One input alone is still named by its label: the service is the model.
       String fixed = inputs.size() == 1 ? inputs.get(0).label() : null;
@@ -219,7 +234,8 @@ final class ImportCommand implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     @Mixin Common common;
 
-    @Parameters(paramLabel = "FILE", description = "conversation_trace.jsonl")
+    @Parameters(arity = "0..1", paramLabel = "FILE",
+        description = "conversation_trace.jsonl (or .jsonl.gz). Default: the committed copy in " + SOURCES + ".")
     Path file;
 
     @Option(names = "--model", defaultValue = "default", paramLabel = "MODEL",
@@ -228,6 +244,9 @@ final class ImportCommand implements Runnable {
 
     @Override
     public void run() {
+      if (file == null) {
+        file = committedSource("mooncake_conversation_trace.jsonl.gz");
+      }
       Fields fields = new Fields("timestamp", TimeFormat.OFFSET_MS, null, model, "input_length", "output_length", null, 1);
       common.run(InputFormat.JSONL, fields, List.of(new Input("mooncake", file)),
           "mlxcap import mooncake: Mooncake conversation trace (github.com/kvcache-ai/Mooncake,"

@@ -1,8 +1,7 @@
 package io.mlxcap.cli;
 
-import io.mlxcap.InvalidInputException;
+import io.mlxcap.ExitCode;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -17,13 +16,6 @@ import picocli.CommandLine.Command;
     subcommands = {SimulateCommand.class, CurveCommand.class, ImportCommand.class, WorkloadCommand.class, TraceCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
-  /** Exit code for a mistake in what the user gave (a bad option, file or value). */
-  static final int BAD_INPUT = 2;
-  /** Exit code for an I/O failure. */
-  static final int IO_FAILURE = 74;
-  /** Exit code for a bug. */
-  static final int INTERNAL = 70;
-
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -40,22 +32,7 @@ public final class Main implements Runnable {
     CommandLine cli = new CommandLine(new Main());
     cli.setOut(out);
     cli.setErr(err);
-    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      if (e instanceof InvalidInputException) {
-        err.println("mlxcap: " + e.getMessage());
-        return BAD_INPUT;
-      }
-      if (e instanceof UncheckedIOException) {
-        err.println("mlxcap: " + e.getMessage());
-        return IO_FAILURE;
-      }
-      err.println("mlxcap: internal error: " + e + (System.getenv("MLXCAP_DEBUG") == null
-          ? " (set MLXCAP_DEBUG=1 to see where)" : ""));
-      if (System.getenv("MLXCAP_DEBUG") != null) {
-        e.printStackTrace(err);
-      }
-      return INTERNAL;
-    });
+    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> ExitCode.report(e, err));
     int code = cli.execute(args);
     out.flush();
     err.flush();

@@ -57,7 +57,7 @@ final class SimulateCommand implements Runnable {
       header = reader.header();
     }
     ModelTable table = models != null ? ModelTable.load(models) : header.models().orElse(ModelTable.defaults());
-    Settings settings = settingsFor(header, overrides, table);
+    Settings settings = settingsFor(header, overrides, table, spec.commandLine().getErr());
     HostProfile host = hostOptions.profile();
     Map<String, Long> recorded;
     try (TraceReader reader = TraceReader.open(trace, mode)) {
@@ -74,15 +74,23 @@ final class SimulateCommand implements Runnable {
     stdout.println("wrote          " + String.join(", ", files.stream().map(Path::toString).toList()));
   }
 
-  /** The trace's own settings (or the defaults), with {@code overrides} on top; unknown names are refused. */
-  static Settings settingsFor(TraceHeader header, Map<String, String> overrides, ModelTable table) {
+  /**
+   * The trace's own settings (or the defaults) with {@code overrides} on top, read once so that an
+   * override replaces a value before it is checked; unknown names are refused, and warnings (a
+   * default preload the table lacks, a preload list past the cap) go to {@code err}.
+   */
+  static Settings settingsFor(TraceHeader header, Map<String, String> overrides, ModelTable table, PrintWriter err) {
     for (String name : overrides.keySet()) {
       if (Setting.named(name).isEmpty()) {
         throw new io.mlxcap.InvalidInputException("--set " + name + ": not a setting mlxcap knows; settings: "
             + String.join(", ", java.util.Arrays.stream(Setting.values()).map(Enum::name).toList()));
       }
     }
-    Settings base = Settings.fromEnv(header.settings(), table);
-    return base.with(overrides, table);
+    Map<String, String> env = new LinkedHashMap<>(header.settings());
+    env.putAll(overrides);
+    Settings settings = Settings.fromEnv(env, table);
+    settings.warnings(env).forEach(w -> err.println("mlxcap: note: " + w));
+    err.flush();
+    return settings;
   }
 }

@@ -1,5 +1,6 @@
 package io.mlxcap.cli;
 
+import io.mlxcap.Durations;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.mlxcap.stats.TraceStats;
@@ -63,10 +64,11 @@ final class TraceCommand implements Runnable {
       h.startedAt().ifPresent(v -> out.printf("started at     %s%n", v));
       out.printf(Locale.ROOT, "requests       %d over %s%n", s.requests(), Durations.format(s.spanSeconds()));
       out.printf(Locale.ROOT, "mean rate      %.4f req/s (%.0f per hour)%n", s.meanPerSecond(), s.meanPerSecond() * 3600);
-      out.printf(Locale.ROOT, "peak rate      %.4f req/s (%d requests in the busiest minute)%n", s.peakPerMinute() / 60.0,
-          s.peakPerMinute());
+      out.printf(Locale.ROOT, "peak rate      %.4f req/s (%d requests in the busiest %s)%n", s.peakPerSecond(),
+          s.peakInWindow(), s.peakWindowSeconds() == 60 ? "minute" : "second; the trace spans less than a minute");
       out.printf(Locale.ROOT, "inter-arrival  mean %s, CV %.2f%n", Durations.format(s.meanGapSeconds()), s.interArrivalCv());
-      out.printf(Locale.ROOT, "tokens         prompt mean %.0f, output mean %.0f%n", s.meanPromptTokens(), s.meanOutputTokens());
+      out.printf(Locale.ROOT, "tokens         prompt mean %s, output mean %s%s%n", mean(s.meanPromptTokens()),
+          mean(s.meanOutputTokens()), s.outputFromOutcomes() ? " (produced, from request_done)" : "");
       out.println("models         as asked               requests   share  in the table");
       s.perModel().entrySet().stream()
           .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
@@ -76,6 +78,10 @@ final class TraceCommand implements Runnable {
         out.printf("loads          %s%n", s.loads());
         out.printf("evictions      %s%n", s.evictions());
         out.printf("outcomes       %s%n", s.outcomes());
+      }
+      if (s.withoutOutcome() > 0) {
+        out.printf(Locale.ROOT, "no outcome     %d request%s no outcome (trace ended without them)%n", s.withoutOutcome(),
+            s.withoutOutcome() == 1 ? " has" : "s have");
       }
       if (!h.settings().isEmpty()) {
         out.printf("settings       %s%n", new java.util.TreeMap<>(h.settings()));
@@ -94,12 +100,15 @@ final class TraceCommand implements Runnable {
       json.put("requests", s.requests());
       json.put("span_s", s.spanSeconds());
       json.put("mean_rate_per_s", finite(s.meanPerSecond()));
-      json.put("peak_rate_per_s", s.peakPerMinute() / 60.0);
-      json.put("peak_requests_per_minute", s.peakPerMinute());
+      json.put("peak_rate_per_s", s.peakPerSecond());
+      json.put("peak_window_s", s.peakWindowSeconds());
+      json.put("peak_requests_in_window", s.peakInWindow());
       json.put("inter_arrival_mean_s", finite(s.meanGapSeconds()));
       json.put("inter_arrival_cv", finite(s.interArrivalCv()));
       json.put("prompt_tokens_mean", finite(s.meanPromptTokens()));
       json.put("output_tokens_mean", finite(s.meanOutputTokens()));
+      json.put("output_tokens_from", s.outputFromOutcomes() ? "request_done" : "request");
+      json.put("requests_without_outcome", s.withoutOutcome());
       Map<String, Object> models = new LinkedHashMap<>();
       s.perModel().forEach((m, n) -> models.put(m, Map.of("requests", n, "share", (double) n / s.requests(),
           "model", s.canonical(m))));
@@ -114,6 +123,10 @@ final class TraceCommand implements Runnable {
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
+    }
+
+    private static String mean(double value) {
+      return Double.isNaN(value) ? "unknown" : String.format(Locale.ROOT, "%.0f", value);
     }
 
     private static Double finite(double value) {

@@ -1,5 +1,6 @@
 package io.mlxcap.cli;
 
+import io.mlxcap.Durations;
 import io.mlxcap.InvalidInputException;
 import io.mlxcap.model.ModelSpec;
 import io.mlxcap.model.ModelTable;
@@ -65,14 +66,14 @@ final class WorkloadCommand implements Runnable {
     @Option(names = "--rate", defaultValue = "0.1", paramLabel = "PER_SECOND", description = "Requests per second. Default: ${DEFAULT-VALUE}.")
     double rate;
 
-    @Option(names = "--duration", defaultValue = "1h", converter = Durations.class, paramLabel = "DURATION",
+    @Option(names = "--duration", defaultValue = "1h", converter = DurationConverter.class, paramLabel = "DURATION",
         description = "How long the trace runs: 90s, 10m, 24h, 7d. Default: ${DEFAULT-VALUE}.")
     Duration duration;
 
-    @Option(names = "--on", defaultValue = "5m", converter = Durations.class, paramLabel = "DURATION", description = "Mean burst length (on-off). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--on", defaultValue = "5m", converter = DurationConverter.class, paramLabel = "DURATION", description = "Mean burst length (on-off). Default: ${DEFAULT-VALUE}.")
     Duration on;
 
-    @Option(names = "--off", defaultValue = "20m", converter = Durations.class, paramLabel = "DURATION", description = "Mean pause length (on-off). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--off", defaultValue = "20m", converter = DurationConverter.class, paramLabel = "DURATION", description = "Mean pause length (on-off). Default: ${DEFAULT-VALUE}.")
     Duration off;
 
     @Option(names = "--amplitude", defaultValue = "0.8", paramLabel = "0..1", description = "Diurnal swing around the mean rate. Default: ${DEFAULT-VALUE}.")

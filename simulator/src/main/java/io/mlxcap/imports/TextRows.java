@@ -24,6 +24,9 @@ abstract class TextRows implements RowSource {
         line++;
       } while (text != null && text.isBlank());
       return text;
+    } catch (java.util.zip.ZipException | java.io.EOFException e) {
+      throw new io.mlxcap.InvalidInputException(name + " line " + (line + 1) + ": the compressed data is damaged or cut short ("
+          + e.getMessage() + ")");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + name + ": " + e.getMessage(), e);
     }

@@ -16,7 +16,16 @@ import java.util.TreeMap;
  * What a trace holds, in one streaming pass: request count, models and their shares, span, mean and
  * peak rate, how bursty arrivals are, tokens, and the outcomes a recorded trace carries.
  *
- * @param peakPerMinute the most requests in one 60-second window aligned to the trace's start
+ * <p>Output tokens are what requests produced: from the {@code request_done} lines when the trace
+ * has outcomes (a recording, whose request lines carry only {@code max_tokens}), else from the
+ * request lines (an import or a synthetic workload).
+ *
+ * @param peakWindowSeconds the window the peak rate is measured over: a minute, or a second when
+ *     the trace spans less than a minute (a minute window would say less than the mean rate)
+ * @param peakInWindow the most requests in any window of that length (sliding, not aligned)
+ * @param outputFromOutcomes whether {@code meanOutputTokens} comes from {@code request_done} lines
+ * @param withoutOutcome requests of a trace with outcomes that have no {@code request_done} (a
+ *     server killed before it wrote them); 0 for a trace without outcomes
  * @param interArrivalCv standard deviation over mean of the gaps between requests: 1 for Poisson
  *     arrivals, above 1 for bursty ones, NaN with fewer than three requests
  */
@@ -26,17 +35,20 @@ public record TraceStats(
     Map<String, Long> perModel,
     long firstNanos,
     long lastNanos,
-    long peakPerMinute,
+    int peakWindowSeconds,
+    long peakInWindow,
     double meanGapSeconds,
     double interArrivalCv,
     double meanPromptTokens,
     double meanOutputTokens,
+    boolean outputFromOutcomes,
+    long withoutOutcome,
     Map<String, Long> loads,
     Map<String, Long> evictions,
     Map<String, Long> outcomes,
     ReadReport report) {
 
-  private static final long MINUTE = 60_000_000_000L;
+  private static final long SECOND = 1_000_000_000L;
 
   /** Reads every event of {@code reader} and returns the statistics. */
   public static TraceStats of(TraceReader reader) {
@@ -47,9 +59,8 @@ public record TraceStats(
     Map<String, Long> outcomes = new TreeMap<>();
     long first = 0;
     long last = 0;
-    long bin = -1;
-    long inBin = 0;
-    long peak = 0;
+    SlidingCount perMinute = new SlidingCount(60 * SECOND);
+    SlidingCount perSecond = new SlidingCount(SECOND);
     double gapMean = 0;
     double gapM2 = 0;
     long gaps = 0;
@@ -57,6 +68,9 @@ public record TraceStats(
     long promptCount = 0;
     long outputSum = 0;
     long outputCount = 0;
+    long doneOutputSum = 0;
+    long doneOutputCount = 0;
+    long done = 0;
     for (TraceEvent event = reader.next(); event != null; event = reader.next()) {
       if (event instanceof Request r) {
         long t = r.timeNanos();
@@ -72,12 +86,8 @@ public record TraceStats(
         last = t;
         requests++;
         perModel.merge(r.model(), 1L, Long::sum);
-        long b = (t - first) / MINUTE;
-        if (b != bin) {
-          bin = b;
-          inBin = 0;
-        }
-        peak = Math.max(peak, ++inBin);
+        perMinute.add(t);
+        perSecond.add(t);
         if (r.promptTokens() != TraceEvent.UNKNOWN) {
           promptSum += r.promptTokens();
           promptCount++;
@@ -92,12 +102,58 @@ public record TraceStats(
         evictions.merge(e.reason().wireName(), 1L, Long::sum);
       } else if (event instanceof RequestDone d) {
         outcomes.merge(d.status().name().toLowerCase(java.util.Locale.ROOT), 1L, Long::sum);
+        done++;
+        if (d.outputTokens() != TraceEvent.UNKNOWN) {
+          doneOutputSum += d.outputTokens();
+          doneOutputCount++;
+        }
       }
     }
     double cv = gaps >= 2 && gapMean > 0 ? Math.sqrt(gapM2 / (gaps - 1)) / gapMean : Double.NaN;
-    return new TraceStats(reader.header(), requests, perModel, first, last, peak, gaps > 0 ? gapMean : Double.NaN, cv,
-        promptCount > 0 ? (double) promptSum / promptCount : Double.NaN,
-        outputCount > 0 ? (double) outputSum / outputCount : Double.NaN, loads, evictions, outcomes, reader.report());
+    boolean minute = last - first >= 60 * SECOND;
+    boolean fromOutcomes = doneOutputCount > 0;
+    double outputMean = fromOutcomes ? (double) doneOutputSum / doneOutputCount
+        : outputCount > 0 ? (double) outputSum / outputCount : Double.NaN;
+    return new TraceStats(reader.header(), requests, perModel, first, last, minute ? 60 : 1,
+        minute ? perMinute.max : perSecond.max, gaps > 0 ? gapMean : Double.NaN, cv,
+        promptCount > 0 ? (double) promptSum / promptCount : Double.NaN, outputMean, fromOutcomes,
+        done > 0 ? Math.max(0, requests - done) : 0, loads, evictions, outcomes, reader.report());
+  }
+
+  /** Requests per second in the busiest window. */
+  public double peakPerSecond() {
+    return (double) peakInWindow / peakWindowSeconds;
+  }
+
+  /** The most arrivals in any window of a fixed length ending at an arrival; memory holds one window. */
+  private static final class SlidingCount {
+    private final long window;
+    private long[] times = new long[64];
+    private int head;
+    private int size;
+    long max;
+
+    SlidingCount(long window) {
+      this.window = window;
+    }
+
+    void add(long t) {
+      while (size > 0 && times[head] <= t - window) {
+        head = (head + 1) % times.length;
+        size--;
+      }
+      if (size == times.length) {
+        long[] grown = new long[times.length * 2];
+        for (int i = 0; i < size; i++) {
+          grown[i] = times[(head + i) % times.length];
+        }
+        times = grown;
+        head = 0;
+      }
+      times[(head + size) % times.length] = t;
+      size++;
+      max = Math.max(max, size);
+    }
   }
 
   /** Seconds from the first request to the last. */

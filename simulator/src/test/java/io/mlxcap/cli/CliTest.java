@@ -59,16 +59,18 @@ final class CliTest {
     "workload synth -o OUT --arrivals lumpy|mlxcap: --arrivals must be poisson, on-off or diurnal, was 'lumpy'",
     "workload synth -o OUT --mix gpt=1|mlxcap: unknown model 'gpt'; known models: phi3.5:3.8b (fast),",
     "import csv IN -o OUT --time t --time-format unix|mlxcap: --time-format: unknown time format 'unix'",
-    "import azure-2023 -o OUT|mlxcap: give --code FILE, --conv FILE or both",
+    "import mooncake BADGZ -o OUT|mlxcap: input BADGZ ends in .gz but is not gzip data",
     "import mooncake IN -o OUT --size x=lots|mlxcap: --size x=lots: expected a size such as 96GiB",
   })
   void badInput_oneSentenceExitCode2_noStackTrace(String line) throws Exception {
     String[] parts = line.split("\\|");
     Path in = Files.writeString(dir.resolve("in.csv"), "t,p\n1,2\n");
-    String[] args = parts[0].replace("OUT", dir.resolve("out.jsonl").toString()).replace("IN", in.toString()).split(" ");
+    Path badGzip = Files.writeString(dir.resolve("bad.jsonl.gz"), "{\"timestamp\":1}\n");
+    String[] args = parts[0].replace("OUT", dir.resolve("out.jsonl").toString()).replace("IN", in.toString())
+        .replace("BADGZ", badGzip.toString()).split(" ");
     Result r = run(args);
     assertEquals(2, r.code(), r.err());
-    assertTrue(r.err().startsWith(parts[1]), r.err());
+    assertTrue(r.err().startsWith(parts[1].replace("BADGZ", badGzip.toString())), r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());
     assertFalse(r.err().contains("\tat "), r.err());
   }
@@ -159,5 +161,34 @@ final class CliTest {
     assertTrue(s.out().contains("fast   "), s.out());
     Result json = run("trace", "stats", "--json", trace.toString());
     assertTrue(json.out().contains("\"inter_arrival_cv\""), json.out());
+  }
+
+  @Test
+  void gzipInputCutShort_namesTheLine() throws Exception {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (var gz = new java.util.zip.GZIPOutputStream(bytes)) {
+      StringBuilder csv = new StringBuilder("t,p\n");
+      for (int i = 0; i < 20_000; i++) {
+        csv.append(i).append(',').append(i % 97).append('\n');
+      }
+      gz.write(csv.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    byte[] whole = bytes.toByteArray();
+    Path cut = Files.write(dir.resolve("log.csv.gz"), java.util.Arrays.copyOf(whole, whole.length / 2));
+    Result r = run("import", "csv", cut.toString(), "-o", dir.resolve("o.jsonl").toString(), "--time", "t",
+        "--time-format", "offset-ms", "--model", "fast");
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().matches("mlxcap: log\\.csv\\.gz line \\d+: the compressed data is damaged or cut short \\(.*\\)\\s*"), r.err());
+  }
+
+  // Issue 8: one exit-code rule for the whole command line; an I/O failure is 74 here and in serve.
+  @Test
+  void ioFailure_exits74() throws Exception {
+    Path trace = Files.writeString(dir.resolve("t.jsonl"), "{\"type\":\"request\",\"t_ms\":0,\"model\":\"fast\"}\n");
+    Path notADirectory = Files.writeString(dir.resolve("file"), "x");
+    Result r = run("simulate", "--trace", trace.toString(), "-o", notADirectory.resolve("out").toString());
+    assertEquals(74, r.code(), r.err());
+    assertTrue(r.err().startsWith("mlxcap: "), r.err());
+    assertEquals(1, r.err().strip().lines().count(), r.err());
   }
 }
