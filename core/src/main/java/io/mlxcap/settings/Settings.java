@@ -103,8 +103,8 @@ public record Settings(
             : BigDecimal.valueOf(cache.pressureThreshold()).stripTrailingZeros().toPlainString());
     env.put(Setting.MLX_MODEL_IDLE_TTL_SEC.name(),
         cache.idleTtl().equals(CachePolicy.NO_IDLE_TTL) ? OFF : Long.toString(cache.idleTtl().toSeconds()));
-    env.put(Setting.MLX_MAX_CACHE_BYTES.name(),
-        cache.maxBytes() == CachePolicy.UNLIMITED_BYTES ? OFF : Long.toString(cache.maxBytes()));
+    env.put(Setting.MLX_MAX_CACHE_BYTES.name(), cache.maxBytes() == CachePolicy.UNLIMITED_BYTES ? OFF
+        : cache.maxBytes() % (1L << 30) == 0 ? cache.maxBytes() / (1L << 30) + "GiB" : Long.toString(cache.maxBytes()));
     env.put(Setting.MLX_MAX_CONCURRENT_REQUESTS.name(), Integer.toString(maxConcurrentRequests));
     env.put(Setting.MLX_MAX_QUEUE.name(), Integer.toString(maxQueue));
     return env;

@@ -2,8 +2,10 @@ package io.mlxcap.cli;
 
 import io.mlxcap.ByteSize;
 import io.mlxcap.InvalidInputException;
+import io.mlxcap.sim.HostParameter;
 import io.mlxcap.sim.HostProfile;
-import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** Options describing the host a simulation runs on; each defaults to {@link HostProfile#DEFAULT}. */
@@ -20,38 +22,52 @@ final class HostOptions {
   @Option(names = "--load-bandwidth", paramLabel = "SIZE", description = "Bytes of model made resident per second. Default: 2GB.")
   String bandwidth;
 
-  @Option(names = "--load-overhead", converter = DurationConverter.class, paramLabel = "DURATION",
-      description = "Fixed time of every load. Default: 1s.")
-  Duration overhead;
+  @Option(names = "--load-overhead", paramLabel = "DURATION", description = "Fixed time of every load. Default: 1s.")
+  String overhead;
 
   @Option(names = "--load-transient", paramLabel = "FRACTION",
       description = "Extra memory a load holds while in progress, as a fraction of the model. Default: 0.")
-  Double transientFraction;
+  String transientFraction;
 
   @Option(names = "--ram-line", paramLabel = "SIZE",
       description = "Report how long RSS stays above this. Default: host RAM minus --host-other.")
   String ramLine;
 
+  /** The values given, by parameter, as written. */
+  Map<HostParameter, String> given() {
+    Map<HostParameter, String> given = new EnumMap<>(HostParameter.class);
+    put(given, HostParameter.HOST_RAM, ram);
+    put(given, HostParameter.HOST_OTHER, other);
+    put(given, HostParameter.RUNTIME_BASE, base);
+    put(given, HostParameter.LOAD_BANDWIDTH, bandwidth);
+    put(given, HostParameter.LOAD_OVERHEAD, overhead);
+    put(given, HostParameter.LOAD_TRANSIENT, transientFraction);
+    return given;
+  }
+
+  private static void put(Map<HostParameter, String> given, HostParameter p, String value) {
+    if (value != null) {
+      given.put(p, value);
+    }
+  }
+
   HostProfile profile() {
-    HostProfile d = HostProfile.DEFAULT;
-    return new HostProfile(size(ram, "--host-ram", d.ramBytes()), size(other, "--host-other", d.otherBytes()),
-        size(base, "--runtime-base", d.runtimeBaseBytes()),
-        bandwidth == null ? d.loadBytesPerSecond() : size(bandwidth, "--load-bandwidth", 0),
-        overhead == null ? d.loadOverhead() : overhead, transientFraction == null ? d.loadTransient() : transientFraction);
+    return HostParameter.profile(HostProfile.DEFAULT, given());
   }
 
-  long ramLine(HostProfile host) {
-    return size(ramLine, "--ram-line", io.mlxcap.sim.Prediction.defaultRamLine(host));
-  }
-
-  private static long size(String text, String option, long fallback) {
-    if (text == null) {
+  /** The RAM line given, or {@code fallback}. */
+  long ramLine(long fallback) {
+    if (ramLine == null) {
       return fallback;
     }
     try {
-      return ByteSize.parse(text);
+      return ByteSize.parse(ramLine);
     } catch (IllegalArgumentException e) {
-      throw new InvalidInputException(option + " '" + text + "': " + e.getMessage());
+      throw new InvalidInputException("--ram-line '" + ramLine + "': " + e.getMessage());
     }
+  }
+
+  long ramLine(HostProfile host) {
+    return ramLine(io.mlxcap.sim.Prediction.defaultRamLine(host));
   }
 }

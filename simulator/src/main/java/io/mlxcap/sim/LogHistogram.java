@@ -4,7 +4,7 @@ package io.mlxcap.sim;
  * Counts of non-negative values (nanoseconds) in buckets 1/128 of a power of two wide, so any
  * quantile is known within 0.8 % in fixed memory (64 KB), however many values go in.
  */
-final class LogHistogram {
+public final class LogHistogram {
   private static final int SUB_BITS = 7;
   private static final int SUB = 1 << SUB_BITS;
 
@@ -53,15 +53,18 @@ final class LogHistogram {
     return ((SUB + sub + 1) << shift) - 1;
   }
 
-  long count() {
+  /** How many values were recorded. */
+  public long count() {
     return count;
   }
 
-  long max() {
+  /** The largest value recorded; 0 when empty. */
+  public long max() {
     return max;
   }
 
-  double mean() {
+  /** The mean of the values; NaN when empty. */
+  public double mean() {
     return count == 0 ? Double.NaN : sum / count;
   }
 
@@ -69,7 +72,7 @@ final class LogHistogram {
    * The value at quantile {@code q} (0..1]: the smallest bucket bound with at least q of the values at
    * or below it, never above the maximum; 0 when empty.
    */
-  long quantile(double q) {
+  public long quantile(double q) {
     if (count == 0) {
       return 0;
     }

@@ -7,7 +7,7 @@ import java.util.List;
  * The highest RSS in each time bin, for charts, in fixed memory: when the bins run out, neighbours
  * merge and bins double in width. The exact peak is kept apart by the simulation.
  */
-final class MemoryTimeline {
+public final class MemoryTimeline {
   static final int BINS = 1024;
 
   private long width = 1_000_000_000L;
@@ -39,7 +39,7 @@ final class MemoryTimeline {
   }
 
   /** A point of the series: a bin's start in nanoseconds and the highest RSS in it. */
-  record Point(long timeNanos, long rssBytes) {}
+  public record Point(long timeNanos, long rssBytes) {}
 
   /** The series up to {@code end}. */
   List<Point> points(long end) {

@@ -8,6 +8,7 @@ import java.util.Map;
  * What one simulation pass found. Times in nanoseconds of trace time, sizes in bytes.
  *
  * @param estimate which value of each model's size range this pass used
+ * @param peakModels the models loading or resident when RSS first reached its peak, in table order
  * @param endNanos when the last request finished: the end of the window means are taken over
  * @param meanRssBytes time-weighted mean RSS over [0, end]
  * @param aboveLineNanos how long RSS was above {@code ramLineBytes}
@@ -22,6 +23,7 @@ public record SimResult(
     long coldStarts,
     long peakRssBytes,
     long peakAtNanos,
+    List<String> peakModels,
     double meanRssBytes,
     long ramLineBytes,
     long aboveLineNanos,

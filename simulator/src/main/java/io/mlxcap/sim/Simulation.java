@@ -42,7 +42,8 @@ import java.util.Map;
  * <h2>Memory</h2>
  * RSS = runtime base + resident model bytes + the bytes of loads in progress (× 1 + transient) +
  * working memory of requests in service ((prompt + output tokens) × the model's KV bytes per token).
- * The peak is exact: RSS is evaluated after every event. The pressure rule is fed host RAM in use =
+ * The peak is exact: RSS is evaluated after every event, and the models loading or resident at the
+ * peak are kept with it (a report names the models that set it). The pressure rule is fed host RAM in use =
  * other usage + RSS after every load finishes and at every cleanup tick, which is when the server
  * checks it too.
  */
@@ -98,6 +99,11 @@ public final class Simulation {
   private long aboveLine;
   private long peak;
   private long peakAt;
+  /** Models loading or resident now, by index, and a counter bumped whenever that set changes. */
+  private final boolean[] present;
+  private long residency;
+  private long peakResidency = -1;
+  private List<String> peakModels = List.of();
   private final MemoryTimeline timeline = new MemoryTimeline();
   /** Who wants to see the core's decisions (a replay compared with a recording); null when nobody. */
   private java.util.function.BiConsumer<Long, CacheEvent> decisions;
@@ -143,6 +149,7 @@ public final class Simulation {
       performance[i] = specs.get(i).performance();
       byCanonical.put(names[i], i);
     }
+    present = new boolean[n];
     modelRequests = new long[n];
     modelHits = new long[n];
     modelCold = new long[n];
@@ -310,6 +317,8 @@ public final class Simulation {
         modelLoads[model]++;
         loadsInFlight++;
         loadingBytes += loadFootprint(model);
+        present[model] = true;
+        residency++;
         queue.add(now + host.loadNanos(modelBytes[model]), LOAD_DONE, model);
         if (s.requestId() != CacheEvent.NO_REQUEST) {
           hit[(int) s.requestId()] = false;
@@ -320,7 +329,10 @@ public final class Simulation {
         hit[(int) w.requestId()] = false;
       } else if (event instanceof Evicted e) {
         evictionsByReason[e.reason().ordinal()]++;
-        modelEvictions[byCanonical.get(e.model())]++;
+        int model = byCanonical.get(e.model());
+        modelEvictions[model]++;
+        present[model] = false;
+        residency++;
       } else if (event instanceof Rejected r) {
         int slot = (int) r.requestId();
         rejectedTooLarge++;
@@ -392,8 +404,24 @@ public final class Simulation {
       if (rss > peak) {
         peak = rss;
         peakAt = now;
+        notePeakModels();
       }
     }
+  }
+
+  /** Remembers which models were loading or resident at the peak; a copy only when that set changed. */
+  private void notePeakModels() {
+    if (peakResidency == residency) {
+      return;
+    }
+    peakResidency = residency;
+    List<String> models = new ArrayList<>();
+    for (int i = 0; i < names.length; i++) {
+      if (present[i]) {
+        models.add(names[i]);
+      }
+    }
+    peakModels = List.copyOf(models);
   }
 
   // ---- result ----
@@ -413,7 +441,8 @@ public final class Simulation {
           modelEvictions[i], modelColdWait[i]));
     }
     double mean = end > 0 ? rssIntegral / end : lastRss;
-    return new SimResult(estimate, requests, served, rejectedQueue, rejectedTooLarge, hits, cold, peak, peakAt, mean,
+    return new SimResult(estimate, requests, served, rejectedQueue, rejectedTooLarge, hits, cold, peak, peakAt, peakModels,
+        mean,
         ramLine, aboveLine, end, loads, evictions, preloadsSkipped, coldWait, latency, queueWait, models,
         timeline.points(end));
   }

@@ -204,9 +204,11 @@ public final class SimulationReport {
   /** The highest RSS per time bin of each pass, long form: estimate, bin start, bytes. */
   private Path writeTimeline(Path file) throws IOException {
     StringBuilder csv = new StringBuilder("estimate,t_s,rss_bytes_max\n");
-    for (SimResult pass : List.of(p.low(), p.expected(), p.high())) {
-      String estimate = pass.estimate().name().toLowerCase(Locale.ROOT);
-      for (MemoryTimeline.Point point : pass.timeline()) {
+    List<SimResult> passes = List.of(p.low(), p.expected(), p.high());
+    for (io.mlxcap.model.SizeRange.Estimate slot : io.mlxcap.model.SizeRange.Estimate.values()) {
+      // One pass stands for all three when every size is exact; each keeps its own label.
+      String estimate = slot.name().toLowerCase(Locale.ROOT);
+      for (MemoryTimeline.Point point : passes.get(slot.ordinal()).timeline()) {
         csv.append(estimate).append(',').append(point.timeNanos() / 1e9).append(',').append(point.rssBytes()).append('\n');
       }
     }

@@ -1,0 +1,154 @@
+package io.mlxcap.cli;
+
+import io.mlxcap.ByteSize;
+import io.mlxcap.InvalidInputException;
+import io.mlxcap.model.ModelTable;
+import io.mlxcap.settings.Setting;
+import io.mlxcap.sim.HostParameter;
+import io.mlxcap.sim.RequestSource;
+import io.mlxcap.sweep.Axis;
+import io.mlxcap.sweep.Grid;
+import io.mlxcap.sweep.Sweep;
+import io.mlxcap.trace.TraceReader;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.function.IntConsumer;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** What {@code sweep} and {@code report} share: the trace, the grid, the host, the budget, the threads. */
+final class SweepOptions {
+  @Option(names = "--trace", required = true, paramLabel = "FILE", description = "A v1 trace; read once into memory.")
+  Path trace;
+
+  @Option(names = "--grid", paramLabel = "NAME=VALUES",
+      description = "An axis: an MLX_* setting or host parameter (host-ram, host-other, runtime-base, load-bandwidth, "
+          + "load-overhead, load-transient) and its values, comma-separated; whole-number ranges like 1..8. "
+          + "MLX_PRELOAD_MODELS values are separated by ';' (an empty value is no preload). Repeat for more axes.")
+  List<String> grid = new ArrayList<>();
+
+  @Option(names = "--set", paramLabel = "MLX_VAR=VALUE",
+      description = "A setting for every configuration (on top of the trace's own), e.g. --set MLX_MAX_CONCURRENT_REQUESTS=2.")
+  Map<String, String> overrides = new LinkedHashMap<>();
+
+  @Option(names = "--models", paramLabel = "FILE", description = "Model table JSON. Default: the trace's own, else the seed's four models.")
+  Path models;
+
+  @Mixin HostOptions hostOptions;
+
+  @Option(names = "--budget", paramLabel = "SIZE",
+      description = "RAM the server may use: the recommendation's peak (high bound) stays under it. Default: host RAM minus --host-other.")
+  String budget;
+
+  @Option(names = "--threads", paramLabel = "N", description = "Threads that run configurations. Default: the machine's cores.")
+  Integer threads;
+
+  @Option(names = "--force", description = "Run a grid of more than 100,000 configurations.")
+  boolean force;
+
+  @Option(names = "--lenient", description = "Skip malformed trace lines instead of stopping at the first.")
+  boolean lenient;
+
+  /** What the options describe, before anything runs. */
+  record Plan(Sweep sweep, Grid grid, ModelTable table) {}
+
+  /** Checks every option, reads the trace once, and builds the sweep; {@code defaultGrid} is used when no --grid is given. */
+  Plan plan(PrintWriter err, java.util.function.BiFunction<Map<HostParameter, String>, ModelTable, List<Axis>> defaultGrid) {
+    List<Axis> axes = new ArrayList<>();
+    for (String text : grid) {
+      axes.add(Axis.parse(text));
+    }
+    Map<HostParameter, String> baseHost = new EnumMap<>(HostParameter.class);
+    hostOptions.given().forEach((p, v) -> {
+      if (v.contains(",")) {
+        axes.add(Axis.ofHost(p, v));
+      } else {
+        baseHost.put(p, v);
+      }
+    });
+    long ramLine = hostOptions.ramLine(-1);
+    OptionalLong budgetBytes = budget == null ? OptionalLong.empty() : OptionalLong.of(size("--budget", budget));
+    for (String name : overrides.keySet()) {
+      if (Setting.named(name).isEmpty()) {
+        throw new InvalidInputException("--set " + name + ": not a setting mlxcap knows");
+      }
+    }
+    RequestSource.InMemory requests = RequestSource.InMemory.read(trace, lenient ? TraceReader.Mode.LENIENT : TraceReader.Mode.STRICT);
+    ModelTable table = models != null ? ModelTable.load(models) : requests.header().models().orElse(ModelTable.defaults());
+    Map<String, String> base = new LinkedHashMap<>(requests.header().settings());
+    base.putAll(overrides);
+    // The base alone must stand: a bad --set or a header the table cannot serve is the user's to fix.
+    SimulateCommand.settingsFor(io.mlxcap.trace.TraceHeader.empty(), base, table, err);
+    if (axes.isEmpty() && defaultGrid != null) {
+      axes.addAll(defaultGrid.apply(baseHost, table));
+    }
+    Grid g = new Grid(axes, table);
+    g.checkSize(force);
+    Sweep sweep = new Sweep(requests, table, base, baseHost, ramLine < 0 ? OptionalLong.empty() : OptionalLong.of(ramLine),
+        budgetBytes);
+    return new Plan(sweep, g, table);
+  }
+
+  int threads() {
+    int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+    if (n < 1) {
+      throw new InvalidInputException("--threads must be at least 1, was " + n);
+    }
+    return n;
+  }
+
+  private static long size(String option, String text) {
+    try {
+      return ByteSize.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidInputException(option + " '" + text + "': " + e.getMessage());
+    }
+  }
+
+  /** A progress bar on stderr when it is a terminal; silent otherwise. Close it when done. */
+  static Progress progress(String task, int total) {
+    if (System.console() == null || total < 2) {
+      return new Progress(null);
+    }
+    ProgressBar bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
+        .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUpdateIntervalMillis(200).build();
+    return new Progress(bar);
+  }
+
+  /** Steps a progress bar from any thread. */
+  record Progress(ProgressBar bar) implements IntConsumer, AutoCloseable {
+    @Override
+    public void accept(int ignored) {
+      if (bar != null) {
+        bar.step();
+      }
+    }
+
+    @Override
+    public void close() {
+      if (bar != null) {
+        bar.close();
+      }
+    }
+  }
+
+  /** The command line as given, to print in a report so it can be run again. */
+  static String commandLine(String command, List<String> args) {
+    StringBuilder b = new StringBuilder("./mlxcap ").append(command);
+    // picocli's original arguments start with the subcommand's own name.
+    for (String a : args.isEmpty() || !args.get(0).equals(command) ? args : args.subList(1, args.size())) {
+      b.append(' ').append(a.isEmpty() || a.matches(".*[\\s'\"$;&|<>*?()].*") ? "'" + a.replace("'", "'\\''") + "'" : a);
+    }
+    return b.toString();
+  }
+}
