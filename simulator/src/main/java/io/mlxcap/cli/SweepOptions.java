@@ -142,11 +142,23 @@ final class SweepOptions {
     }
   }
 
-  /** The command line as given, to print in a report so it can be run again. */
+  /**
+   * The command line as given, to print in a report so it can be run again: without the options that
+   * do not change what is written ({@code -o}, {@code --threads}), so the files do not depend on them.
+   */
   static String commandLine(String command, List<String> args) {
     StringBuilder b = new StringBuilder("./mlxcap ").append(command);
     // picocli's original arguments start with the subcommand's own name.
-    for (String a : args.isEmpty() || !args.get(0).equals(command) ? args : args.subList(1, args.size())) {
+    List<String> rest = args.isEmpty() || !args.get(0).equals(command) ? args : args.subList(1, args.size());
+    for (int i = 0; i < rest.size(); i++) {
+      String a = rest.get(i);
+      if (a.equals("-o") || a.equals("--out") || a.equals("--threads")) {
+        i++;
+        continue;
+      }
+      if (a.startsWith("-o=") || a.startsWith("--out=") || a.startsWith("--threads=")) {
+        continue;
+      }
       b.append(' ').append(a.isEmpty() || a.matches(".*[\\s'\"$;&|<>*?()].*") ? "'" + a.replace("'", "'\\''") + "'" : a);
     }
     return b.toString();

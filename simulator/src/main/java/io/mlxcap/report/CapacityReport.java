@@ -62,7 +62,8 @@ public final class CapacityReport {
     List<Configuration> all = new ArrayList<>(in.grid());
     advice.forEach(a -> all.add(a.configuration()));
     List<Sweep.Outcome> outcomes = sweep.run(all, threads, progress);
-    SweepTable table1 = new SweepTable(outcomes.subList(0, in.grid().size()), defaults);
+    // The seed's settings and advice compete with the grid: a reader should never see advice beat the recommendation.
+    SweepTable table1 = new SweepTable(outcomes, defaults);
     List<Sweep.Outcome> adviceOutcomes = outcomes.subList(in.grid().size(), outcomes.size());
     Row rec = table1.recommended().orElseThrow(() -> noneFits(table1));
 
@@ -70,10 +71,10 @@ public final class CapacityReport {
     Doc doc = new Doc();
     doc.heading(1, "What-if capacity report: " + in.traceName());
     SimResult any = sweep.predict(rec.configuration()).expected();
-    doc.paragraph(String.format(Locale.ROOT, "%,d requests over %s (%s). %,d configurations simulated%s, each with every model"
-            + " at the low, expected and high end of its size range; %d seed-note settings scored beside them.",
-        rec.requests(), span(any.endNanos()), in.traceSource(), table1.rows().size(),
-        table1.skipped().isEmpty() ? "" : " (" + table1.skipped().size() + " skipped, listed at the end)", advice.size()));
+    doc.paragraph(String.format(Locale.ROOT, "%,d requests over %s (%s). %,d configurations simulated (the grid and"
+            + " the seed note's %d settings)%s, each with every model at the low, expected and high end of its size range.",
+        rec.requests(), span(any.endNanos()), in.traceSource(), table1.rows().size(), advice.size(),
+        table1.skipped().isEmpty() ? "" : "; " + table1.skipped().size() + " skipped, listed at the end"));
 
     recommendation(doc, rec, table1, defaults);
     lesson(doc, rec, adviceOutcomes, table1.rows());
@@ -118,21 +119,17 @@ public final class CapacityReport {
     paretoTable(doc, table1);
     perModel(doc, sweep.predict(rec.configuration()).expected(), table);
     assumptions(doc, rec, table, in);
-    if (!table1.skipped().isEmpty() || adviceOutcomes.stream().anyMatch(o -> o.skipped().isPresent())) {
+    if (!table1.skipped().isEmpty()) {
       doc.heading(2, "Skipped configurations");
       List<List<String>> rows = new ArrayList<>();
       for (Sweep.Outcome o : table1.skipped()) {
         rows.add(List.of("`" + o.configuration().label() + "`", o.skipped().orElse("")));
       }
-      for (int i = 0; i < advice.size(); i++) {
-        int k = i;
-        adviceOutcomes.get(i).skipped().ifPresent(why -> rows.add(List.of(advice.get(k).name(), why)));
-      }
       doc.table(List.of("configuration", "why it was not simulated"), rows, "");
     }
     doc.heading(2, "Reproduce");
-    doc.paragraph("The same command gives the same report, byte for byte, whatever the thread count. `sweep.csv` and"
-        + " `sweep.json` hold every figure of every configuration.");
+    doc.paragraph("This command gives this report again, byte for byte, whatever `--threads` says (add `-o DIR` to"
+        + " choose the folder). `sweep.csv` and `sweep.json` beside this page hold every figure of every configuration.");
     doc.code(in.command());
 
     files.put("report.md", Render.markdown(doc).getBytes(StandardCharsets.UTF_8));
@@ -239,9 +236,10 @@ public final class CapacityReport {
     Row f = fix.get();
     Row b = budgeted.get();
     doc.heading(2, "A count cap does not bound memory; a byte budget does");
-    doc.paragraph(String.format(Locale.ROOT, "Under the fix's defaults (`MLX_MAX_CACHED_MODELS=%d`) the peak is **%s**"
-            + " (high %s) with %s in memory together: two models can be any two models. With a byte budget,"
-            + " `%s` peaks at **%s** (high %s) with %,d cold starts against the fix's %,d.",
+    doc.paragraph(String.format(Locale.ROOT, "A cap counts models, not bytes. Under the fix's defaults"
+            + " (`MLX_MAX_CACHED_MODELS=%d`) the peak is **%s** (high %s), reached with %s in memory together."
+            + " A byte budget bounds what any set of models may hold: `%s` peaks at **%s** (high %s), with %,d cold"
+            + " starts against the fix's %,d.",
         f.settings().cache().maxModels(), gb(f.peak().expected()), gb(f.peak().high()),
         String.join(" and ", f.peakModels().stream().map(m -> "`" + m + "`").toList()),
         budgetLabel(b), gb(b.peak().expected()), gb(b.peak().high()), b.coldStarts(), f.coldStarts()));
@@ -262,7 +260,7 @@ public final class CapacityReport {
       rows.add(scoreRow(advice.get(i).name(), r.get()));
     }
     rows.add(scoreRow("**recommended**", rec));
-    doc.table(List.of("settings", "", "peak RSS expected (low–high)", "fits budget", "cold starts", "per hour",
+    doc.table(List.of("advice", "settings", "peak RSS expected (low–high)", "fits budget", "cold starts", "per hour",
         "cold-start p95", "latency p95", "refused"), rows, "");
   }
 
@@ -321,9 +319,10 @@ public final class CapacityReport {
         "Memory: RSS = runtime base + resident models + loads in progress + working memory of requests in service"
             + " ((prompt + output tokens) × the model's KV bytes per token); exact peak over every event.",
         "Service: the trace's service times where it has them, else the model's prefill and decode rates.",
-        "Settings not on the grid: " + String.join(" ", in.sweep().baseSettings().entrySet().stream()
-            .map(e -> e.getKey() + "=" + (e.getValue().isEmpty() ? "''" : e.getValue())).toList())
-            + (in.sweep().baseSettings().isEmpty() ? "the defaults" : "") + "."));
+        "Settings the grid does not vary (the trace's own, `--set`, else the defaults): " + String.join(" ",
+            rec.settings().toEnv().entrySet().stream().filter(e -> in.grid().stream()
+                    .noneMatch(c -> c.settings().containsKey(e.getKey())))
+                .map(e -> "`" + e.getKey() + "=" + (e.getValue().isEmpty() ? "''" : e.getValue()) + "`").toList()) + "."));
     List<List<String>> rows = new ArrayList<>();
     for (ModelSpec m : table.models()) {
       rows.add(List.of("`" + m.name() + "`", String.join(", ", m.aliases()), m.size().toString(),

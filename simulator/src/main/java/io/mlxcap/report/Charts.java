@@ -275,7 +275,8 @@ public final class Charts {
   public static byte[] coldStartCdf(List<Featured> featured) {
     XYChart chart = chart("Cold-start waits: share of cold requests that waited at most this long",
         "wait for the model to load (s)", "share of cold starts");
-    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+    chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
     double maxX = 0;
     for (int i = 0; i < featured.size(); i++) {
       Featured f = featured.get(i);
@@ -303,7 +304,8 @@ public final class Charts {
         }
       }
       maxX = Math.max(maxX, h.max() / 1e9);
-      XYSeries s = chart.addSeries(String.format(Locale.ROOT, "%s — %,d cold starts", f.name(), h.count()), x, y);
+      XYSeries s = chart.addSeries(String.format(Locale.ROOT, "%s — %,d cold start%s", f.name(), h.count(),
+          h.count() == 1 ? "" : "s"), x, y);
       s.setXYSeriesRenderStyle(XYSeriesRenderStyle.Line);
       s.setMarker(SeriesMarkers.NONE);
       s.setLineColor(PALETTE[i % PALETTE.length]);
