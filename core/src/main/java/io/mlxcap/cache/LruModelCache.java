@@ -75,6 +75,8 @@ final class LruModelCache implements ModelCache {
   private final LongMap<Request> active = new LongMap<>();
   /** Requests waiting for room, in arrival order. */
   private final LinkedHashMap<Long, Request> waiting = new LinkedHashMap<>();
+  /** The sentence refusing a model larger than the budget, made once per model (a replay may refuse millions). */
+  private final HashMap<String, String> tooLarge = new HashMap<>();
 
   private long residentBytes;
   /** Resident bytes plus the estimates of loads in progress: what the budget is checked against. */
@@ -140,9 +142,9 @@ final class LruModelCache implements ModelCache {
     long size = weigh(model);
     if (size > policy.maxBytes()) {
       active.remove(requestId);
-      events.add(new Rejected(requestId, model, RejectReason.TOO_LARGE,
-          model + " needs " + ByteSize.format(size) + ", more than the whole MLX_MAX_CACHE_BYTES budget of "
-              + ByteSize.format(policy.maxBytes())));
+      events.add(new Rejected(requestId, model, RejectReason.TOO_LARGE, tooLarge.computeIfAbsent(model,
+          m -> m + " needs " + ByteSize.format(size) + ", more than the whole MLX_MAX_CACHE_BYTES budget of "
+              + ByteSize.format(policy.maxBytes()))));
       return events;
     }
     WaitReason blocked = waiting.isEmpty() ? makeRoom(size, true, events) : WaitReason.BEHIND_WAITING;

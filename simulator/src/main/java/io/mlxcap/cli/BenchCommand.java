@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks: trace reading and simulation throughput on this machine. Each prints its figures "
         + "with the Java version and core count; pass JVM options (e.g. -Xmx256m) in MLXCAP_JAVA_OPTS.",
-    subcommands = {BenchCommand.BenchRead.class, BenchCommand.Simulate.class})
+    subcommands = {BenchCommand.BenchRead.class, BenchCommand.Simulate.class, BenchCommand.SweepBench.class})
 final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -209,6 +209,109 @@ final class BenchCommand implements Runnable {
       } finally {
         delete(file);
       }
+    }
+  }
+
+  @Command(name = "sweep", mixinStandardHelpOptions = true,
+      description = "Sweep throughput: N configurations (a grid of MLX_MAX_CACHED_MODELS, MLX_MAX_CACHE_BYTES, "
+          + "MLX_MODEL_IDLE_TTL_SEC, MLX_PRELOAD_MODELS and host RAM) over a trace read once into memory, each with its "
+          + "low / expected / high passes, on 1 thread and then on --threads threads, --runs times each; prints the "
+          + "median wall time of each and the speed-up. Default trace: the committed Azure 2023 trace.")
+  static final class SweepBench implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--trace", paramLabel = "FILE", description = "Default: traces/public/azure-2023-code-conv.jsonl of the project.")
+    Path trace;
+
+    @Option(names = "--configurations", defaultValue = "1000", paramLabel = "N", description = "Default: ${DEFAULT-VALUE}.")
+    int configurations;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Threads of the parallel runs. Default: the machine's cores.")
+    Integer threads;
+
+    @Option(names = "--runs", defaultValue = "3", paramLabel = "N", description = "Runs of each. Default: ${DEFAULT-VALUE}.")
+    int runs;
+
+    @Option(names = "--concurrency", paramLabel = "N",
+        description = "MLX_MAX_CONCURRENT_REQUESTS of every configuration. Default: the trace's own (one worker for the "
+            + "Azure trace, which then refuses most requests: cheap to simulate). The committed Azure report uses 64, "
+            + "where every request is served: try --concurrency 64 for the heavier figure.")
+    Integer concurrency;
+
+    @Override
+    public void run() {
+      PrintWriter out = spec.commandLine().getOut();
+      Path file = trace != null ? trace
+          : Path.of(System.getProperty("mlxcap.home", ".")).resolve("traces/public/azure-2023-code-conv.jsonl");
+      long readStart = System.nanoTime();
+      RequestSource.InMemory requests = RequestSource.InMemory.read(file, TraceReader.Mode.STRICT);
+      double readSeconds = (System.nanoTime() - readStart) / 1e9;
+      ModelTable table = requests.header().models().orElse(ModelTable.defaults());
+      List<io.mlxcap.sweep.Configuration> grid = grid(configurations);
+      Map<String, String> base = new java.util.LinkedHashMap<>(requests.header().settings());
+      if (concurrency != null) {
+        base.put("MLX_MAX_CONCURRENT_REQUESTS", Integer.toString(concurrency));
+      }
+      io.mlxcap.sweep.Sweep sweep = new io.mlxcap.sweep.Sweep(requests, table, base, Map.of(),
+          java.util.OptionalLong.empty(), java.util.OptionalLong.empty());
+      int parallel = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+      sweep.run(grid.subList(0, Math.min(grid.size(), 200)), parallel, i -> { }); // warm-up, not timed
+      out.printf(Locale.ROOT, "bench sweep    %s: %,d requests (read once in %.2f s); %,d configurations x 3 passes,"
+              + " MLX_MAX_CONCURRENT_REQUESTS=%s; %s%n", file.getFileName(), requests.size(), readSeconds, grid.size(),
+          concurrency == null ? base.getOrDefault("MLX_MAX_CONCURRENT_REQUESTS", "1") : concurrency, machine());
+      double one = median(sweep, grid, 1, out);
+      double many = median(sweep, grid, parallel, out);
+      out.printf(Locale.ROOT, "speed-up       %.2fx from 1 to %d threads (%.1f M simulated requests/s on %d)%n", one / many,
+          parallel, 3.0 * grid.size() * requests.size() / many / 1e6, parallel);
+    }
+
+    private double median(io.mlxcap.sweep.Sweep sweep, List<io.mlxcap.sweep.Configuration> grid, int threads, PrintWriter out) {
+      double[] seconds = new double[runs];
+      for (int r = 0; r < runs; r++) {
+        System.gc();
+        long start = System.nanoTime();
+        List<io.mlxcap.sweep.Sweep.Outcome> outcomes = sweep.run(grid, threads, i -> { });
+        seconds[r] = (System.nanoTime() - start) / 1e9;
+        long simulated = outcomes.stream().filter(o -> o.row().isPresent()).count();
+        out.printf(Locale.ROOT, "  %d thread%s run %d: %.2f s (%d simulated, %d skipped), heap in use %d MB%n", threads,
+            threads == 1 ? "" : "s", r + 1, seconds[r], simulated, grid.size() - simulated,
+            (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20);
+      }
+      java.util.Arrays.sort(seconds);
+      double median = seconds[runs / 2];
+      out.printf(Locale.ROOT, "%d thread%s      median %.2f s%n", threads, threads == 1 ? " " : "s", median);
+      return median;
+    }
+
+    /** The first n configurations of a grid of caps, budgets, idle TTLs, preloads and host RAM sizes. */
+    static List<io.mlxcap.sweep.Configuration> grid(int n) {
+      List<io.mlxcap.sweep.Configuration> all = new ArrayList<>();
+      String[] caps = {"1", "2", "3", "4", "off"};
+      String[] budgets = {"off", "8GiB", "16GiB", "24GiB", "32GiB", "48GiB", "64GiB", "96GiB"};
+      String[] ttls = {"off", "60", "300", "900", "3600"};
+      String[] preloads = {"", "fast", "default,fast"};
+      String[] rams = {"32GiB", "48GiB", "64GiB", "96GiB", "128GiB", "192GiB"};
+      for (String ram : rams) {
+        for (String preload : preloads) {
+          for (String ttl : ttls) {
+            for (String budget : budgets) {
+              for (String cap : caps) {
+                if (all.size() == n) {
+                  return all;
+                }
+                Map<String, String> settings = new java.util.LinkedHashMap<>();
+                settings.put("MLX_MAX_CACHED_MODELS", cap);
+                settings.put("MLX_MAX_CACHE_BYTES", budget);
+                settings.put("MLX_MODEL_IDLE_TTL_SEC", ttl);
+                settings.put("MLX_PRELOAD_MODELS", preload);
+                all.add(io.mlxcap.sweep.Configuration.of(settings,
+                    Map.of(io.mlxcap.sim.HostParameter.HOST_RAM, ram, io.mlxcap.sim.HostParameter.HOST_OTHER, "4GiB")));
+              }
+            }
+          }
+        }
+      }
+      return all;
     }
   }
 }

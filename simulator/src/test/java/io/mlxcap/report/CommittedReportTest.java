@@ -1,0 +1,131 @@
+package io.mlxcap.report;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The committed reports are what today's code makes of the committed traces, read as a reader would:
+ * the seed day's report regenerates byte for byte from the command it prints; its page is
+ * self-contained; and a real browser shows every chart with no error.
+ */
+final class CommittedReportTest {
+  private static final Path REPO = Path.of("").toAbsolutePath().getParent();
+  private static final Path SEED = REPO.resolve("reports/seed-scenario");
+  private static final List<String> CHARTS =
+      List.of("rss-over-time.png", "pareto.png", "cold-start-cdf.png", "loads-vs-cap.png", "residency.png");
+
+  @TempDir Path dir;
+
+  /** The command a report prints under "Reproduce". */
+  static List<String> reproduceCommand(Path report) throws Exception {
+    String md = Files.readString(report.resolve("report.md"));
+    Matcher m = Pattern.compile("## Reproduce\\n\\n.*?\\n\\n```\\n(.*?)\\n```", Pattern.DOTALL).matcher(md);
+    assertTrue(m.find(), "a Reproduce section with a command");
+    List<String> args = new ArrayList<>(List.of(m.group(1).split(" ")));
+    assertEquals("./mlxcap", args.remove(0));
+    return args;
+  }
+
+  @Test
+  void seedScenario_regeneratesFromItsOwnCommand_byteForByte() throws Exception {
+    List<String> args = reproduceCommand(SEED);
+    assertEquals(List.of("report", "--trace", "traces/samples/seed-scenario.jsonl"), args);
+    args.set(2, REPO.resolve(args.get(2)).toString());
+    args.addAll(List.of("-o", dir.resolve("again").toString()));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = io.mlxcap.cli.TestAccess.run(new PrintWriter(out), new PrintWriter(err), args.toArray(String[]::new));
+    assertEquals(0, code, err.toString());
+    for (String file : List.of("report.md", "sweep.csv", "sweep.json")) {
+      // The test runs from simulator/, so it names the trace by its absolute path; the report's reader by the relative one.
+      String again = Files.readString(dir.resolve("again").resolve(file)).replace(REPO + "/", "");
+      assertEquals(Files.readString(SEED.resolve(file)), again, file);
+    }
+    for (String chart : CHARTS) {
+      BufferedImage image = ImageIO.read(dir.resolve("again").resolve(chart).toFile());
+      assertNotNull(image, chart);
+      assertTrue(image.getWidth() >= 1000 && image.getHeight() >= 500, chart + " " + image.getWidth() + "x" + image.getHeight());
+    }
+  }
+
+  @Test
+  void seedScenario_saysTheSeedsLessonAndScoresItsAdvice() throws Exception {
+    String md = Files.readString(SEED.resolve("report.md"));
+    assertTrue(md.contains("## A count cap does not bound memory; a byte budget does"), md);
+    assertTrue(md.contains("reached with `deepseek-r1-distill-llama:70b` and `command-r-plus:104b` in memory together"), md);
+    for (String advice : List.of("before the fix", "the fix's defaults", "lowest peak: cap 1, no preload",
+        "first-request latency: cap 3, preload default,fast", "preload off", "periodic cleanup off", "**recommended**")) {
+      assertTrue(md.contains("| " + advice + " |"), advice);
+    }
+    assertTrue(md.contains("export MLX_MAX_CACHE_BYTES="), "the recommendation sets a byte budget on the seed day");
+    JsonNode json = new ObjectMapper().readTree(SEED.resolve("sweep.json").toFile());
+    assertEquals(38, json.get("configurations").size(), "32 on the default grid and the seed note's 6");
+  }
+
+  @Test
+  void indexHtml_isSelfContained_chartsEmbeddedAsTheFilesBesideIt() throws Exception {
+    for (String report : List.of("reports/seed-scenario", "reports/azure-2023")) {
+      Path folder = REPO.resolve(report);
+      String html = Files.readString(folder.resolve("index.html"));
+      Matcher img = Pattern.compile("<img src=\"data:image/png;base64,([A-Za-z0-9+/=]+)\"").matcher(html);
+      List<byte[]> embedded = new ArrayList<>();
+      while (img.find()) {
+        embedded.add(Base64.getDecoder().decode(img.group(1)));
+      }
+      assertEquals(CHARTS.size(), embedded.size(), report);
+      for (int i = 0; i < CHARTS.size(); i++) {
+        assertArrayEquals(Files.readAllBytes(folder.resolve(CHARTS.get(i))), embedded.get(i), report + " " + CHARTS.get(i));
+        assertNotNull(ImageIO.read(new ByteArrayInputStream(embedded.get(i))));
+      }
+      assertTrue(!html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("<script"),
+          report + " fetches nothing and runs nothing");
+    }
+  }
+
+  /** Debian's chromium (installed by .ci/run) opening the committed pages through playwright-core. */
+  @Test
+  void aRealBrowser_showsEveryChart_withNoError() throws Exception {
+    Path script = REPO.resolve("clients/check-report.mjs");
+    boolean ready = Files.isExecutable(Path.of("/usr/bin/chromium"))
+        && Files.isDirectory(REPO.resolve("clients/node_modules/playwright-core"));
+    if (System.getenv("CI") != null && !ready) {
+      throw new AssertionError("CI must install chromium and the clients' npm packages (see .ci/run)");
+    }
+    assumeTrue(ready, "needs /usr/bin/chromium and clients/node_modules (cd clients && npm ci)");
+    for (String report : List.of("reports/seed-scenario", "reports/azure-2023")) {
+      Process p = new ProcessBuilder("node", script.toString(), REPO.resolve(report).resolve("index.html").toString(),
+          dir.resolve("page.png").toString()).redirectErrorStream(true).start();
+      assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the browser check finished");
+      String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      assertEquals(0, p.exitValue(), output);
+      JsonNode result = new ObjectMapper().readTree(output.lines().reduce((a, b) -> b).orElse("{}"));
+      assertEquals(5, result.get("images").asInt(), output);
+      assertEquals(0, result.get("broken").size(), output);
+      assertEquals(0, result.get("consoleErrors").size(), output);
+      assertEquals(0, result.get("failedRequests").size(), output);
+      assertTrue(Files.size(dir.resolve("page.png")) > 100_000, "a full-page screenshot was taken");
+    }
+  }
+}
