@@ -54,7 +54,7 @@ final class ReportCommand implements Runnable {
     stdout.printf(Locale.ROOT, "trace          %s: %,d requests; %,d configurations, %d skipped%n", options.trace,
         plan.sweep().trace().size(), report.table().rows().size(), report.table().skipped().size());
     stdout.printf(Locale.ROOT, "recommended    %s%n", report.recommended().configuration().label());
-    stdout.printf(Locale.ROOT, "               peak RSS %s (high %s) within %s; %,d cold starts%n",
+    stdout.printf(Locale.ROOT, "               peak RSS %s (high %s) within %s; %,d cold start(s)%n",
         ByteSize.format(report.recommended().peak().expected()), ByteSize.format(report.recommended().peak().high()),
         ByteSize.format(report.recommended().budgetBytes()), report.recommended().coldStarts());
     stdout.println("report         " + dir.resolve("index.html") + " (and report.md, charts, sweep.csv, sweep.json)");

@@ -51,7 +51,7 @@ final class SweepCommand implements Runnable {
     String command = SweepOptions.commandLine("sweep", spec.commandLine().getParseResult().originalArgs());
     Map<String, byte[]> files = new LinkedHashMap<>();
     files.put("sweep.csv", table.csv().getBytes(StandardCharsets.UTF_8));
-    files.put("sweep.json", table.json(Map.of("trace", options.trace.toString(), "command", command))
+    files.put("sweep.json", table.json(io.mlxcap.sim.Ordered.map("trace", options.trace.toString(), "command", command))
         .getBytes(StandardCharsets.UTF_8));
     Row rec = table.recommended().orElseThrow(() -> CapacityReport.noneFits(table));
     List<Path> written = OutputFolder.replace(out, files, "sweep.csv");

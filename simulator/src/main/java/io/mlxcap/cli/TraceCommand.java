@@ -110,7 +110,7 @@ final class TraceCommand implements Runnable {
       json.put("output_tokens_from", s.outputFromOutcomes() ? "request_done" : "request");
       json.put("requests_without_outcome", s.withoutOutcome());
       Map<String, Object> models = new LinkedHashMap<>();
-      s.perModel().forEach((m, n) -> models.put(m, Map.of("requests", n, "share", (double) n / s.requests(),
+      s.perModel().forEach((m, n) -> models.put(m, io.mlxcap.sim.Ordered.map("requests", n, "share", (double) n / s.requests(),
           "model", s.canonical(m))));
       json.put("models", models);
       json.put("loads", s.loads());

@@ -135,7 +135,7 @@ public final class CapacityReport {
     files.put("report.md", Render.markdown(doc).getBytes(StandardCharsets.UTF_8));
     files.put("index.html", Render.html(doc, "mlxcap report: " + in.traceName()).getBytes(StandardCharsets.UTF_8));
     files.put("sweep.csv", table1.csv().getBytes(StandardCharsets.UTF_8));
-    files.put("sweep.json", table1.json(Map.of("trace", in.traceName(), "command", in.command()))
+    files.put("sweep.json", table1.json(io.mlxcap.sim.Ordered.map("trace", in.traceName(), "command", in.command()))
         .getBytes(StandardCharsets.UTF_8));
     return new Output(files, rec, table1);
   }
@@ -175,6 +175,12 @@ public final class CapacityReport {
         String.format(Locale.ROOT, "%,d loads (%.1f per hour); %s.", rec.totalLoads(), rec.loadsPerHour(),
             rec.refused() == 0 ? "no request refused" : rec.refused() + " requests refused"),
         peakSetBy(rec)));
+    if (rec.refused() > 0) {
+      doc.paragraph(String.format(Locale.ROOT, "**No configuration serves every request within this budget: this one"
+              + " refuses %,d of %,d requests (%.1f %%)**, %s. Raise the budget or give the server fewer or smaller"
+              + " models.", rec.refused(), rec.requests(), 100.0 * rec.refused() / Math.max(1, rec.requests()),
+          rec.rejectedTooLarge() > 0 ? "models larger than its byte budget" : "its queue being full"));
+    }
     List<Row> rows = table.rows();
     boolean[] front = Pareto.peakVersusLoads(rows);
     Row up = null;

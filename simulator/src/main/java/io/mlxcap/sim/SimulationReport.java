@@ -134,14 +134,14 @@ public final class SimulationReport {
     root.put("host", host);
     root.put("requests", e.requests());
     root.put("served", e.served());
-    root.put("rejected", Map.of("queue_full", e.rejectedQueueFull(), "too_large", e.rejectedTooLarge()));
+    root.put("rejected", Ordered.map("queue_full", e.rejectedQueueFull(), "too_large", e.rejectedTooLarge()));
     root.put("span_s", e.endNanos() / 1e9);
     root.put("peak_rss_bytes", bounds(SimResult::peakRssBytes));
-    root.put("peak_at_s", Map.of("low", p.low().peakAtNanos() / 1e9, "expected", e.peakAtNanos() / 1e9,
+    root.put("peak_at_s", Ordered.map("low", p.low().peakAtNanos() / 1e9, "expected", e.peakAtNanos() / 1e9,
         "high", p.high().peakAtNanos() / 1e9));
     root.put("mean_rss_bytes", bounds(r -> Math.round(r.meanRssBytes())));
     root.put("ram_line_bytes", e.ramLineBytes());
-    root.put("above_line_s", Map.of("low", p.low().aboveLineNanos() / 1e9, "expected", e.aboveLineNanos() / 1e9,
+    root.put("above_line_s", Ordered.map("low", p.low().aboveLineNanos() / 1e9, "expected", e.aboveLineNanos() / 1e9,
         "high", p.high().aboveLineNanos() / 1e9));
     root.put("loads", e.loads());
     root.put("evictions", e.evictions());

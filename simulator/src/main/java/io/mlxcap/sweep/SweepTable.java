@@ -165,9 +165,9 @@ public final class SweepTable {
       list.add(values(i));
     }
     root.put("configurations", list);
-    List<Map<String, String>> skip = new ArrayList<>();
+    List<Map<String, Object>> skip = new ArrayList<>();
     for (Sweep.Outcome o : skipped) {
-      skip.add(Map.of("label", o.configuration().label(), "reason", o.skipped().orElse("")));
+      skip.add(io.mlxcap.sim.Ordered.map("label", o.configuration().label(), "reason", o.skipped().orElse("")));
     }
     root.put("skipped", skip);
     root.put("recommended", recommended.map(r -> (Object) r.index()).orElse(null));
