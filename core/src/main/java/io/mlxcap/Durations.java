@@ -7,7 +7,8 @@ import java.util.regex.Pattern;
 
 /**
  * Durations as people write them on a command line ({@code 500ms}, {@code 90s}, {@code 10m},
- * {@code 24h}, {@code 7d}) and as reports print them: the one parser every command uses.
+ * {@code 24h}, {@code 7d}; a bare {@code 0} is zero) and as reports print them: the one parser every
+ * command uses.
  */
 public final class Durations {
   private static final Pattern DURATION = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)(ms|s|m|h|d)");
@@ -20,6 +21,9 @@ public final class Durations {
    * @throws InvalidInputException saying what is wrong and what to write instead
    */
   public static Duration parse(String text) {
+    if (text.strip().matches("0+(\\.0+)?")) {
+      return Duration.ZERO; // zero is zero in any unit
+    }
     Matcher m = DURATION.matcher(text.strip().toLowerCase(Locale.ROOT));
     if (!m.matches()) {
       throw new InvalidInputException(

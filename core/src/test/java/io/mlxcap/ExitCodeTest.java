@@ -43,6 +43,8 @@ final class ExitCodeTest {
   void durations_oneParser() {
     assertEquals(java.time.Duration.ofMillis(1500), Durations.parse("1.5s"));
     assertEquals(java.time.Duration.ofDays(7), Durations.parse("7d"));
+    assertEquals(java.time.Duration.ZERO, Durations.parse("0"), "zero needs no unit");
+    org.junit.jupiter.api.Assertions.assertThrows(InvalidInputException.class, () -> Durations.parse("5"));
     InvalidInputException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidInputException.class,
         () -> Durations.parse("--drain", "soon"));
     assertEquals("--drain 'soon' is not a duration; write a number and a unit: 500ms, 90s, 10m, 24h or 7d", e.getMessage());
