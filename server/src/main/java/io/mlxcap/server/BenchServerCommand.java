@@ -110,7 +110,7 @@ final class BenchServerCommand implements Runnable {
   }
 
   private void loadBandwidth(Path dir, PrintWriter out) {
-    Path weights = dir.resolve("weights.bin");
+    Path weights = dir.resolve(io.mlxcap.server.model.SynthModelFile.WEIGHTS);
     long bytes = weights.toFile().length();
     double bestRead = Double.MAX_VALUE;
     double bestLoad = Double.MAX_VALUE;

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 @Command(name = "synth-models", mixinStandardHelpOptions = true,
     description = "Build the model table's models as small byte-level decoder models (DJL, float32) whose weight "
         + "bytes are each model's expected size × SCALE, deterministic from --seed, in the layout the server loads: "
-        + "OUT/models.json and OUT/<model>/{model.json,weights.bin}. The text they generate means nothing.")
+        + "OUT/models.json and OUT/<model>/{config.json,model.safetensors} (the layout of MLX and Hugging Face models). The text they generate means nothing.")
 final class SynthModelsCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -13,14 +13,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import io.mlxcap.model.Safetensors;
 import java.util.function.IntPredicate;
 
 /**
  * A synthetic model loaded in this process: its tensors in libtorch memory, and generation over them.
  *
- * <p><b>Loading</b> is staged (DJL-NOTES.md): each tensor is read from the file into one reusable
+ * <p><b>Loading</b> reads {@code model.safetensors}: its header names each tensor's place, checked against
+ * the shapes {@code config.json} implies. It is staged (DJL-NOTES.md): each tensor is read into one reusable
  * direct buffer and copied into its own tensor, so the file is never held twice and nothing waits for
  * the garbage collector. <b>Closing</b> frees the tensors at once and trims glibc's heap, so the RSS
  * goes back down. Never close a model while a generation runs on it: the server's pins see to that.
@@ -59,28 +63,34 @@ public final class LoadedModel implements AutoCloseable {
   public static LoadedModel load(Path dir) throws IOException {
     SynthModelFile file = SynthModelFile.read(dir);
     Path weights = dir.resolve(SynthModelFile.WEIGHTS);
+    Map<String, Safetensors.Tensor> tensors = new HashMap<>();
+    long dataStart;
+    try {
+      Safetensors header = Safetensors.read(weights);
+      header.tensors().forEach(t -> tensors.put(t.name(), t));
+      dataStart = header.dataStart();
+    } catch (io.mlxcap.InvalidInputException e) {
+      throw new IOException(e.getMessage(), e);
+    }
     NDManager manager = DjlEngine.root().newSubManager();
     try (FileChannel channel = FileChannel.open(weights, StandardOpenOption.READ)) {
-      if (channel.size() != file.parameterBytes()) {
-        throw new IOException(weights + " holds " + channel.size() + " bytes, but " + file.name() + " needs "
-            + file.parameterBytes());
-      }
       ByteBuffer stage = ByteBuffer.allocateDirect(STAGE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-      int v = file.vocab();
-      int h = file.hidden();
-      NDArray embedding = read(channel, stage, manager, new Shape(v, h));
-      LoadedModel model = null;
-      List<NDArray> ws = new ArrayList<>();
-      List<NDArray> bs = new ArrayList<>();
-      for (int layer = 0; layer < file.layers(); layer++) {
-        ws.add(read(channel, stage, manager, new Shape(h, h)));
-        bs.add(read(channel, stage, manager, new Shape(h)));
+      List<NDArray> loaded = new ArrayList<>();
+      for (Safetensors.Layout want : file.tensors()) {
+        Safetensors.Tensor t = tensors.get(want.name());
+        if (t == null || !t.dtype().equals(want.dtype()) || !java.util.Arrays.equals(t.shape(), want.shape())) {
+          throw new IOException(weights + " lacks tensor " + want.name() + " " + want.dtype()
+              + java.util.Arrays.toString(want.shape()) + " that " + file.name() + "'s config.json needs");
+        }
+        channel.position(dataStart + t.begin());
+        loaded.add(read(channel, stage, manager, new Shape(want.shape())));
       }
-      NDArray outWeight = read(channel, stage, manager, new Shape(h, v));
-      NDArray outBias = read(channel, stage, manager, new Shape(v));
-      model = new LoadedModel(file, manager, embedding, outWeight, outBias);
-      model.weights.addAll(ws);
-      model.biases.addAll(bs);
+      int last = loaded.size() - 1;
+      LoadedModel model = new LoadedModel(file, manager, loaded.get(0), loaded.get(last - 1), loaded.get(last));
+      for (int layer = 0; layer < file.layers(); layer++) {
+        model.weights.add(loaded.get(1 + 2 * layer));
+        model.biases.add(loaded.get(2 + 2 * layer));
+      }
       return model;
     } catch (IOException | RuntimeException e) {
       manager.close();

@@ -13,15 +13,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The description of a model on disk ({@code model.json}), in the layout {@code mlxcap synth-models}
- * writes and the server loads:
+ * The description of a model on disk ({@code config.json}), in the layout {@code mlxcap synth-models}
+ * writes and the server loads: the layout real MLX and Hugging Face models use.
  *
  * <pre>
- * DIR/models.json              the model table (names, aliases, exact sizes)
- * DIR/&lt;dir&gt;/model.json         this record
- * DIR/&lt;dir&gt;/weights.bin        little-endian float32, in this order:
- *     embedding [vocab × hidden], then per layer: weight [hidden × hidden], bias [hidden],
- *     then output weight [hidden × vocab], output bias [vocab]
+ * DIR/models.json                 the model table (names, aliases, exact sizes)
+ * DIR/&lt;dir&gt;/config.json          this record, with Hugging Face's keys where they apply
+ *                                 (model_type mlxcap-synth, vocab_size, hidden_size, num_hidden_layers)
+ * DIR/&lt;dir&gt;/model.safetensors    float32 tensors, in this order: embed.weight [vocab × hidden],
+ *     per layer layers.N.weight [hidden × hidden] and layers.N.bias [hidden],
+ *     then lm_head.weight [hidden × vocab] and lm_head.bias [vocab]
  * </pre>
  *
  * @param directory the model's folder name under DIR: its name with every character outside
@@ -30,9 +31,11 @@ import java.util.List;
 public record SynthModelFile(String name, List<String> aliases, int vocab, int hidden, int layers, long seed,
     String directory) {
 
-  static final String FORMAT = "mlxcap-synth-model";
-  static final String DESCRIPTION = "model.json";
-  static final String WEIGHTS = "weights.bin";
+  /** The {@code model_type} of a synthetic model's config.json. */
+  public static final String MODEL_TYPE = "mlxcap-synth";
+  static final String DESCRIPTION = "config.json";
+  /** The weights file of a model folder. */
+  public static final String WEIGHTS = "model.safetensors";
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public SynthModelFile {
@@ -71,24 +74,36 @@ public record SynthModelFile(String name, List<String> aliases, int vocab, int h
     return (long) vocab * h + layers * (h * h + h) + h * vocab + vocab;
   }
 
+  /** The tensors of the weights file, in file order: names, dtype and shapes. */
+  List<io.mlxcap.model.Safetensors.Layout> tensors() {
+    List<io.mlxcap.model.Safetensors.Layout> tensors = new ArrayList<>();
+    tensors.add(new io.mlxcap.model.Safetensors.Layout("embed.weight", "F32", vocab, hidden));
+    for (int layer = 0; layer < layers; layer++) {
+      tensors.add(new io.mlxcap.model.Safetensors.Layout("layers." + layer + ".weight", "F32", hidden, hidden));
+      tensors.add(new io.mlxcap.model.Safetensors.Layout("layers." + layer + ".bias", "F32", hidden));
+    }
+    tensors.add(new io.mlxcap.model.Safetensors.Layout("lm_head.weight", "F32", hidden, vocab));
+    tensors.add(new io.mlxcap.model.Safetensors.Layout("lm_head.bias", "F32", vocab));
+    return tensors;
+  }
+
   void write(Path dir) throws IOException {
     ObjectNode node = JSON.createObjectNode();
-    node.put("format", FORMAT);
-    node.put("version", 1);
+    node.putArray("architectures").add("MlxcapSynthDecoder");
+    node.put("model_type", MODEL_TYPE);
     node.put("name", name);
     node.putArray("aliases").addAll(aliases.stream().map(a -> JSON.getNodeFactory().textNode(a)).toList());
-    node.put("vocab", vocab);
-    node.put("hidden", hidden);
-    node.put("layers", layers);
-    node.put("dtype", "float32");
+    node.put("vocab_size", vocab);
+    node.put("hidden_size", hidden);
+    node.put("num_hidden_layers", layers);
+    node.put("torch_dtype", "float32");
     node.put("seed", seed);
     node.put("parameter_bytes", parameterBytes());
-    node.put("weights", WEIGHTS);
     JSON.writeValue(dir.resolve(DESCRIPTION).toFile(), node);
   }
 
   /**
-   * Reads {@code dir/model.json}.
+   * Reads {@code dir/config.json}.
    *
    * @throws InvalidInputException when it is missing or malformed, naming the file
    */
@@ -96,15 +111,18 @@ public record SynthModelFile(String name, List<String> aliases, int vocab, int h
     Path file = dir.resolve(DESCRIPTION);
     try {
       JsonNode node = JSON.readTree(file.toFile());
-      if (!FORMAT.equals(node.path("format").asText())) {
-        throw new InvalidInputException(file + " is not an mlxcap model description");
+      if (!MODEL_TYPE.equals(node.path("model_type").asText())) {
+        throw new InvalidInputException(file + " is not an mlxcap synthetic model (model_type is not " + MODEL_TYPE + ")");
       }
       List<String> aliases = new ArrayList<>();
       node.path("aliases").forEach(a -> aliases.add(a.asText()));
-      return new SynthModelFile(node.path("name").asText(), aliases, node.path("vocab").asInt(), node.path("hidden").asInt(),
-          node.path("layers").asInt(), node.path("seed").asLong(), dir.getFileName().toString());
+      return new SynthModelFile(node.path("name").asText(), aliases, node.path("vocab_size").asInt(),
+          node.path("hidden_size").asInt(), node.path("num_hidden_layers").asInt(), node.path("seed").asLong(),
+          dir.getFileName().toString());
     } catch (NoSuchFileException e) {
-      throw new InvalidInputException("model description " + file + " does not exist");
+      throw new InvalidInputException("model description " + file + " does not exist"
+          + (Files.exists(dir.resolve("model.json")) ? " (the folder has an older mlxcap's model.json and weights.bin:"
+              + " build it again with mlxcap synth-models)" : ""));
     } catch (IOException | IllegalArgumentException e) {
       throw new InvalidInputException("cannot read model description " + file + ": " + e.getMessage());
     }

@@ -71,6 +71,8 @@ public final class SynthModels {
     double bias = 0.01;
     ByteBuffer buffer = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
     try (OutputStream out = Files.newOutputStream(weights)) {
+      out.write(io.mlxcap.model.Safetensors.header(file.tensors(),
+          java.util.Map.of("format", "pt", "producer", "mlxcap synth-models")));
       fill(out, buffer, random, v * h, 1.0);
       for (int layer = 0; layer < file.layers(); layer++) {
         fill(out, buffer, random, h * h, weight);

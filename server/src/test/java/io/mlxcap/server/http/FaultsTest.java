@@ -59,7 +59,7 @@ final class FaultsTest {
   @Test
   void corruptModel_503_cacheConsistent_nextRequestRetries(@TempDir Path dir) throws Exception {
     Path models = copyModels(dir);
-    Path weights = models.resolve("phi3.5_3.8b/weights.bin");
+    Path weights = models.resolve("phi3.5_3.8b/model.safetensors");
     byte[] good = Files.readAllBytes(weights);
     Files.write(weights, java.util.Arrays.copyOf(good, 1000));
     try (TestServer s = new TestServer(models, null, null)) {
@@ -167,7 +167,7 @@ final class FaultsTest {
     Path target = dir.resolve("models");
     Path fast = target.resolve("phi3.5_3.8b");
     Files.createDirectories(fast);
-    for (String file : new String[] {"model.json", "weights.bin"}) {
+    for (String file : new String[] {"config.json", "model.safetensors"}) {
       Files.copy(TestModels.dir().resolve("phi3.5_3.8b").resolve(file), fast.resolve(file));
     }
     com.fasterxml.jackson.databind.node.ObjectNode root = TestServer.JSON.createObjectNode();

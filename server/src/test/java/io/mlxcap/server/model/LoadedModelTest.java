@@ -32,7 +32,10 @@ final class LoadedModelTest {
     assertEquals(1024, huge.hidden());
     long expected = Math.round(65e9 / 200);
     assertTrue(Math.abs(huge.parameterBytes() - expected) < 4 * 1024 * 1024, huge.parameterBytes() + " vs " + expected);
-    assertEquals(huge.parameterBytes(), dir.resolve("command-r-plus_104b/weights.bin").toFile().length());
+    io.mlxcap.model.Safetensors weights = io.mlxcap.model.Safetensors.read(dir.resolve("command-r-plus_104b/model.safetensors"));
+    assertEquals(huge.parameterBytes(), weights.tensorBytes(), "the safetensors header accounts for every parameter byte");
+    assertEquals(weights.dataStart() + huge.parameterBytes(), dir.resolve("command-r-plus_104b/model.safetensors").toFile().length());
+    assertEquals(2 + 2 * huge.layers() + 1, weights.tensors().size());
     assertEquals(huge.parameterBytes(), TestModels.table().resolve("command-r-plus:104b").size().expectedBytes());
     assertEquals(512, SynthModelFile.read(dir.resolve("phi3.5_3.8b")).hidden());
   }
@@ -43,7 +46,7 @@ final class LoadedModelTest {
         "{\"models\":[{\"name\":\"m\",\"size\":\"2MB\"}]}", "t");
     SynthModels.write(one, 1, 5, a);
     SynthModels.write(one, 1, 5, b);
-    assertEquals(-1, Files.mismatch(a.resolve("m/weights.bin"), b.resolve("m/weights.bin")));
+    assertEquals(-1, Files.mismatch(a.resolve("m/model.safetensors"), b.resolve("m/model.safetensors")));
     assertEquals(Files.readString(a.resolve("models.json")), Files.readString(b.resolve("models.json")));
   }
 
@@ -90,12 +93,13 @@ final class LoadedModelTest {
     Path source = TestModels.dir().resolve("phi3.5_3.8b");
     Path broken = tmp.resolve("phi3.5_3.8b");
     Files.createDirectories(broken);
-    Files.copy(source.resolve("model.json"), broken.resolve("model.json"));
-    byte[] weights = Files.readAllBytes(source.resolve("weights.bin"));
-    Files.write(broken.resolve("weights.bin"), java.util.Arrays.copyOf(weights, weights.length / 2));
+    Files.copy(source.resolve("config.json"), broken.resolve("config.json"));
+    byte[] weights = Files.readAllBytes(source.resolve("model.safetensors"));
+    Files.write(broken.resolve("model.safetensors"), java.util.Arrays.copyOf(weights, weights.length / 2));
     IOException shortFile = assertThrows(IOException.class, () -> LoadedModel.load(broken));
-    assertTrue(shortFile.getMessage().contains("bytes, but phi3.5:3.8b needs"), shortFile.getMessage());
-    Files.delete(broken.resolve("weights.bin"));
+    assertTrue(shortFile.getMessage().contains("past the") && shortFile.getMessage().contains("(is it cut short?)"),
+        shortFile.getMessage());
+    Files.delete(broken.resolve("model.safetensors"));
     assertThrows(IOException.class, () -> LoadedModel.load(broken));
   }
 }
