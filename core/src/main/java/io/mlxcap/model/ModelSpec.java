@@ -6,18 +6,49 @@ import java.util.Objects;
 /**
  * One model a server can load: its canonical name, the aliases it answers to, its size in RAM and how
  * it serves.
+ *
+ * @param size the model's bytes: its weights as they lie (from the files), or its whole resident size
+ *     when that is what is known (the seed's table)
+ * @param details what the runtime adds to the weights, the context length, and where the figures came from
  */
-public record ModelSpec(String name, List<String> aliases, SizeRange size, Performance performance) {
+public record ModelSpec(String name, List<String> aliases, SizeRange size, Performance performance, Details details) {
+
+  /**
+   * What a model table knows beyond size and speed.
+   *
+   * @param overheadBytes bytes the runtime holds for the model beyond {@code size} (buffers, graph,
+   *     allocator slack); 0 when unknown or already in {@code size}
+   * @param contextTokens the longest context (prompt + output) the model takes; 0 when unknown
+   * @param source where the sizes came from (a file, a folder, "the seed's note"); empty when unsaid
+   */
+  public record Details(long overheadBytes, long contextTokens, String source) {
+    /** Nothing known beyond size and speed. */
+    public static final Details NONE = new Details(0, 0, "");
+
+    public Details {
+      if (overheadBytes < 0 || contextTokens < 0) {
+        throw new IllegalArgumentException("overhead_bytes and context_tokens must be >= 0, were " + overheadBytes
+            + " and " + contextTokens);
+      }
+      Objects.requireNonNull(source, "source");
+    }
+  }
 
   /** A model with {@link Performance#DEFAULT} performance. */
   public ModelSpec(String name, List<String> aliases, SizeRange size) {
     this(name, aliases, size, Performance.DEFAULT);
   }
 
+  /** A model with nothing known beyond size and speed. */
+  public ModelSpec(String name, List<String> aliases, SizeRange size, Performance performance) {
+    this(name, aliases, size, performance, Details.NONE);
+  }
+
   public ModelSpec {
     requireName(name, "a model name");
     Objects.requireNonNull(size, "size");
     Objects.requireNonNull(performance, "performance");
+    Objects.requireNonNull(details, "details");
     aliases = List.copyOf(aliases);
     for (String alias : aliases) {
       requireName(alias, "an alias of " + name);
@@ -39,6 +70,11 @@ public record ModelSpec(String name, List<String> aliases, SizeRange size, Perfo
           what + " must not contain a comma (MLX_PRELOAD_MODELS separates names with commas), was '"
               + value + "'");
     }
+  }
+
+  /** Bytes the model holds once loaded at {@code estimate}: its size plus the runtime's overhead. */
+  public long residentBytes(SizeRange.Estimate estimate) {
+    return size.bytes(estimate) + details.overheadBytes();
   }
 
   /** Returns {@code name (alias, …)} as people read it in lists. */

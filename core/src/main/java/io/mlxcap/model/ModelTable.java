@@ -35,7 +35,8 @@ public final class ModelTable {
   private static final String DEFAULT_RESOURCE = "default-models.json";
   private static final Set<String> TOP_FIELDS = Set.of("format", "version", "models");
   private static final Set<String> MODEL_FIELDS =
-      Set.of("name", "aliases", "size", "kv_bytes_per_token", "prefill_tokens_per_s", "decode_tokens_per_s");
+      Set.of("name", "aliases", "size", "kv_bytes_per_token", "prefill_tokens_per_s", "decode_tokens_per_s",
+          "overhead_bytes", "context_tokens", "source");
   private static final Set<String> SIZE_FIELDS = Set.of("low", "expected", "high");
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -142,6 +143,16 @@ public final class ModelTable {
       node.put("kv_bytes_per_token", model.performance().kvBytesPerToken());
       node.put("prefill_tokens_per_s", model.performance().prefillTokensPerSecond());
       node.put("decode_tokens_per_s", model.performance().decodeTokensPerSecond());
+      ModelSpec.Details d = model.details();
+      if (d.overheadBytes() > 0) {
+        node.put("overhead_bytes", d.overheadBytes());
+      }
+      if (d.contextTokens() > 0) {
+        node.put("context_tokens", d.contextTokens());
+      }
+      if (!d.source().isEmpty()) {
+        node.put("source", d.source());
+      }
     }
     return array;
   }
@@ -205,7 +216,22 @@ public final class ModelTable {
         node.has("kv_bytes_per_token") ? bytes(node.get("kv_bytes_per_token"), "kv_bytes_per_token") : d.kvBytesPerToken(),
         rate(node, "prefill_tokens_per_s", d.prefillTokensPerSecond()),
         rate(node, "decode_tokens_per_s", d.decodeTokensPerSecond()));
-    return new ModelSpec(name.asText(), aliases, readSize(node.get("size")), performance);
+    JsonNode source = node.get("source");
+    if (source != null && !source.isTextual()) {
+      throw new IllegalArgumentException("\"source\" must be a string");
+    }
+    ModelSpec.Details details = new ModelSpec.Details(
+        node.has("overhead_bytes") ? bytes(node.get("overhead_bytes"), "overhead_bytes") : 0,
+        node.has("context_tokens") ? whole(node.get("context_tokens"), "context_tokens") : 0,
+        source == null ? "" : source.asText());
+    return new ModelSpec(name.asText(), aliases, readSize(node.get("size")), performance, details);
+  }
+
+  private static long whole(JsonNode node, String field) {
+    if (!node.isIntegralNumber() || node.asLong() < 0) {
+      throw new IllegalArgumentException(field + " must be a whole number >= 0");
+    }
+    return node.asLong();
   }
 
   private static double rate(JsonNode model, String field, double fallback) {

@@ -42,7 +42,7 @@ public record Prediction(Settings settings, ModelTable table, HostProfile host, 
     }
   }
 
-  /** Whether every model's low, expected and high sizes are equal, so one pass gives all three. */
+  /** Whether every model's low, expected and high sizes are equal, so one pass gives all three (overhead is one figure). */
   static boolean exactSizes(ModelTable table) {
     for (ModelSpec m : table.models()) {
       SizeRange r = m.size();

@@ -145,7 +145,7 @@ public final class Simulation {
     performance = new Performance[n];
     for (int i = 0; i < n; i++) {
       names[i] = specs.get(i).name();
-      modelBytes[i] = specs.get(i).size().bytes(estimate);
+      modelBytes[i] = specs.get(i).residentBytes(estimate);
       performance[i] = specs.get(i).performance();
       byCanonical.put(names[i], i);
     }

@@ -111,7 +111,7 @@ public final class ModelHost implements AutoCloseable {
     this.ticker = ticker;
     this.metrics = metrics;
     this.startNanos = ticker.read();
-    this.cache = ModelCache.create(settings.cache(), m -> table.resolve(m).size().expectedBytes());
+    this.cache = ModelCache.create(settings.cache(), m -> table.resolve(m).residentBytes(io.mlxcap.model.SizeRange.Estimate.EXPECTED));
     this.dispatcher = new Dispatcher(settings.maxConcurrentRequests(), settings.maxQueue());
     MemoryProbe.Reading host = probe.read();
     this.trace = TraceRecorder.open(traceFile, new TraceHeader(Optional.of(Instant.now().toString()),
