@@ -1,6 +1,7 @@
 package io.mlxcap.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -68,7 +69,7 @@ final class ModelTableTest {
     "{\"models\": [{\"name\": \"a\", \"size\": \"lots\"}]}| t.json: models[0]: size 'lots': expected a size",
     "{\"models\": [{\"name\": \"a\", \"size\": {\"low\": \"3GB\", \"high\": \"1GB\"}}]}| t.json: models[0]: sizes must satisfy low <= expected <= high",
     "{\"models\": [{\"name\": \"a\", \"size\": 1}, {\"name\": \"b\", \"aliases\": [\"a\"], \"size\": 1}]}| t.json: 'a' names both a and b",
-    "{\"models\": [{\"name\": \"a\", \"sise\": 1}]}| t.json: models[0]: unknown field \"sise\" in models[0]; known fields: aliases, decode_tokens_per_s, kv_bytes_per_token, name, prefill_tokens_per_s, size",
+    "{\"models\": [{\"name\": \"a\", \"sise\": 1}]}| t.json: models[0]: unknown field \"sise\" in models[0]; known fields: aliases, context_tokens, decode_tokens_per_s, kv_bytes_per_token, name, overhead_bytes, prefill_tokens_per_s, size, source",
     "{\"models\": []}| t.json: a model table needs at least one model",
     "{\"models\": [{\"name\": \"a b\", \"size\": 1}]}| t.json: models[0]: a model name must not contain spaces",
     "{\"models\": [{\"name\": \"a,b\", \"size\": 1}]}| t.json: models[0]: a model name must not contain a comma",
@@ -108,5 +109,18 @@ final class ModelTableTest {
     InvalidInputException missing =
         assertThrows(InvalidInputException.class, () -> ModelTable.load(dir.resolve("nope.json")));
     assertTrue(missing.getMessage().endsWith("nope.json does not exist"), missing.getMessage());
+  }
+
+  @Test
+  void details_roundTrip_andOverheadAddsToResidentBytes() {
+    ModelTable t = ModelTable.parse("{\"models\":[{\"name\":\"m\",\"size\":\"10GB\",\"overhead_bytes\":\"1.5GB\","
+        + "\"context_tokens\":32768,\"source\":\"/models/m (safetensors)\"}]}", "t.json");
+    ModelSpec m = t.resolve("m");
+    assertEquals(new ModelSpec.Details(1_500_000_000L, 32768, "/models/m (safetensors)"), m.details());
+    assertEquals(11_500_000_000L, m.residentBytes(SizeRange.Estimate.HIGH));
+    ModelTable again = ModelTable.fromJsonArray(t.toJsonArray());
+    assertEquals(m.details(), again.resolve("m").details());
+    assertFalse(ModelTable.defaults().toJsonArray().toString().contains("overhead_bytes"),
+        "unset details stay out of what trace headers embed");
   }
 }
