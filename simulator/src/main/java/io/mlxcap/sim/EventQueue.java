@@ -69,6 +69,11 @@ final class EventQueue {
     return true;
   }
 
+  /** The time of the earliest event; only when {@link #size()} is above 0. */
+  long peekTime() {
+    return times[0];
+  }
+
   long time() {
     return time;
   }
