@@ -24,7 +24,8 @@ public final class Dispatcher {
 
   private final int workers;
   private final int maxQueue;
-  private final long[] queue;
+  /** The waiting requests, a ring that grows with use (never sized by a bound of 2^31 - 1). */
+  private long[] queue;
   private int head;
   private int size;
   private int busy;
@@ -36,7 +37,7 @@ public final class Dispatcher {
     }
     this.workers = workers;
     this.maxQueue = maxQueue;
-    this.queue = new long[Math.max(1, maxQueue)];
+    this.queue = new long[Math.max(1, Math.min(maxQueue, 16))];
   }
 
   /** Request {@code id} arrived. */
@@ -47,6 +48,9 @@ public final class Dispatcher {
     }
     if (size == maxQueue) {
       return Admission.REJECTED;
+    }
+    if (size == queue.length) {
+      grow();
     }
     queue[(head + size) % queue.length] = id;
     size++;
@@ -83,6 +87,15 @@ public final class Dispatcher {
       }
     }
     return false;
+  }
+
+  private void grow() {
+    long[] grown = new long[(int) Math.min((long) queue.length * 2, Math.max(maxQueue, 1))];
+    for (int i = 0; i < size; i++) {
+      grown[i] = queue[(head + i) % queue.length];
+    }
+    queue = grown;
+    head = 0;
   }
 
   /** Workers serving a request. */

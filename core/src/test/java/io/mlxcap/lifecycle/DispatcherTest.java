@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 final class DispatcherTest {
@@ -54,5 +56,27 @@ final class DispatcherTest {
     assertEquals(4, d.finished());
     assertEquals(5, d.finished());
     assertEquals(0, d.queued());
+  }
+
+  // Size by use: a bound of 2^31 - 1 must not allocate it, and the ring keeps FIFO order as it grows.
+  @Test
+  void hugeQueueBound_growsWithUse_inOrder() {
+    Dispatcher d = new Dispatcher(1, Integer.MAX_VALUE);
+    assertEquals(Dispatcher.Admission.START, d.arrive(0));
+    for (long id = 1; id <= 1000; id++) {
+      assertEquals(Dispatcher.Admission.QUEUED, d.arrive(id));
+      if (id % 3 == 0) {
+        d.finished(); // take one off the head while the ring fills, so it wraps before it grows
+      }
+    }
+    List<Long> order = new ArrayList<>();
+    for (long next = d.finished(); next != Dispatcher.NONE; next = d.finished()) {
+      order.add(next);
+    }
+    assertEquals(1000 - 333, order.size());
+    for (int i = 1; i < order.size(); i++) {
+      assertEquals(order.get(i - 1) + 1, order.get(i));
+    }
+    assertEquals(1000L, order.get(order.size() - 1));
   }
 }

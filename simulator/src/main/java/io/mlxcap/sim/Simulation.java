@@ -83,6 +83,7 @@ public final class Simulation {
   private long[] kv;
   private int[] freeSlots;
   private int freeCount;
+  private int slotsUsed;
 
   private ModelCache cache;
   private Dispatcher dispatcher;
@@ -161,7 +162,8 @@ public final class Simulation {
     for (int i = 0; i < n; i++) {
       modelColdWait[i] = new LogHistogram();
     }
-    int slots = settings.maxConcurrentRequests() + settings.maxQueue() + 1;
+    // Slots grow with the requests in the system, not with MLX_MAX_QUEUE (which may be 2^31 - 1).
+    int slots = 16;
     arrivalAt = new long[slots];
     modelOf = new int[slots];
     prompt = new long[slots];
@@ -171,10 +173,6 @@ public final class Simulation {
     hit = new boolean[slots];
     kv = new long[slots];
     freeSlots = new int[slots];
-    for (int i = 0; i < slots; i++) {
-      freeSlots[i] = slots - 1 - i;
-    }
-    freeCount = slots;
   }
 
   /** Replays {@code source} and returns what happened; a simulation runs once. */
@@ -232,7 +230,7 @@ public final class Simulation {
     requests++;
     int model = resolve(pending.model);
     modelRequests[model]++;
-    int slot = freeSlots[--freeCount];
+    int slot = freeCount > 0 ? freeSlots[--freeCount] : newSlot();
     inSystem++;
     arrivalAt[slot] = now;
     modelOf[slot] = model;
@@ -248,6 +246,23 @@ public final class Simulation {
       }
     }
     readNext(source);
+  }
+
+  /** A slot never used before, the arrays grown when full; freed slots are reused first (last freed, first reused). */
+  private int newSlot() {
+    if (slotsUsed == arrivalAt.length) {
+      int n = arrivalAt.length * 2;
+      arrivalAt = java.util.Arrays.copyOf(arrivalAt, n);
+      modelOf = java.util.Arrays.copyOf(modelOf, n);
+      prompt = java.util.Arrays.copyOf(prompt, n);
+      output = java.util.Arrays.copyOf(output, n);
+      recordedService = java.util.Arrays.copyOf(recordedService, n);
+      workerStart = java.util.Arrays.copyOf(workerStart, n);
+      hit = java.util.Arrays.copyOf(hit, n);
+      kv = java.util.Arrays.copyOf(kv, n);
+      freeSlots = java.util.Arrays.copyOf(freeSlots, n);
+    }
+    return slotsUsed++;
   }
 
   private void acquire(int slot, long now) {

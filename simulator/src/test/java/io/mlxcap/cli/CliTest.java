@@ -191,4 +191,17 @@ final class CliTest {
     assertTrue(r.err().startsWith("mlxcap: "), r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());
   }
+
+  // A bound of 2^31 - 1 sized arrays by it: NegativeArraySizeException in simulate, OutOfMemoryError in a sweep.
+  @Test
+  void hugeQueueBound_isSizedByUse() throws Exception {
+    Path trace = Files.writeString(dir.resolve("t.jsonl"), "{\"type\":\"request\",\"t_ms\":0,\"model\":\"fast\"}\n"
+        + "{\"type\":\"request\",\"t_ms\":1,\"model\":\"fast\"}\n");
+    Result r = run("simulate", "--trace", trace.toString(), "--set", "MLX_MAX_QUEUE=2147483647", "-o",
+        dir.resolve("o").toString());
+    assertEquals(0, r.code(), r.err());
+    Result s = run("sweep", "--trace", trace.toString(), "--grid", "MLX_MAX_QUEUE=100000000,2147483647", "-o",
+        dir.resolve("s").toString());
+    assertEquals(0, s.code(), s.err());
+  }
 }
