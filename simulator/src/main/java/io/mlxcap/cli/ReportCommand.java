@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 /** {@code mlxcap report}: the sweep, written up for people: recommendation, charts, one HTML page. */
 @Command(name = "report", mixinStandardHelpOptions = true,
     description = "Run a sweep (see mlxcap sweep --help; without --grid: MLX_MAX_CACHED_MODELS 1 to the number of models "
-        + "(at most 6), MLX_MAX_CACHE_BYTES off and 40/60/80 % of the budget, MLX_MODEL_IDLE_TTL_SEC off and 900) and "
+        + "(at most 6), MLX_MAX_CACHE_BYTES off and 40/60/80 %% of the budget, MLX_MODEL_IDLE_TTL_SEC off and 900) and "
         + "write a what-if report: the recommendation in plain words and what the next trade-off buys, the seed note's "
         + "advice scored on the trace, five charts (RSS over time, the Pareto front, cold-start waits, loads vs the cap, "
         + "which model was resident when), the tables behind them, and the command that reproduces it. Writes "
