@@ -57,9 +57,13 @@ public record Axis(String name, Optional<Setting> setting, Optional<HostParamete
         String[] bounds = value.split("\\.\\.");
         long from = Long.parseLong(bounds[0]);
         long to = Long.parseLong(bounds[1]);
-        if (from > to || to - from > 10_000) {
-          throw new InvalidInputException("--grid " + name + ": the range " + value
-              + " must go upwards and hold at most 10,001 values");
+        if (from > to) {
+          throw new InvalidInputException("--grid " + name + ": the range " + value + " goes downwards; write it "
+              + to + ".." + from);
+        }
+        if (to - from > 10_000) {
+          throw new InvalidInputException(String.format(java.util.Locale.ROOT,
+              "--grid %s: the range %s holds %,d values; an axis holds at most 10,001", name, value, to - from + 1));
         }
         for (long v = from; v <= to; v++) {
           values.add(Long.toString(v));

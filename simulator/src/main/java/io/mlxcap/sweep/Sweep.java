@@ -42,7 +42,8 @@ public record Sweep(RequestSource.InMemory trace, ModelTable table, Map<String, 
     if (threads < 1) {
       throw new InvalidInputException("--threads must be at least 1, was " + threads);
     }
-    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+    // No more threads than configurations: --threads 100000 must not start 100,000 threads.
+    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(threads, configurations.size())), r -> {
       Thread t = new Thread(r, "mlxcap-sweep");
       t.setDaemon(true);
       return t;

@@ -32,8 +32,10 @@ final class GridTest {
     assertTrue(unknown.endsWith("load-overhead, load-transient"), unknown);
     assertEquals("--grid MLX_MAX_QUEUE: no values; write e.g. MLX_MAX_QUEUE=1,2,3",
         assertThrows(InvalidInputException.class, () -> Axis.parse("MLX_MAX_QUEUE=")).getMessage());
-    assertTrue(assertThrows(InvalidInputException.class, () -> Axis.parse("MLX_MAX_CACHED_MODELS=4..1")).getMessage()
-        .contains("the range 4..1 must go upwards"));
+    assertEquals("--grid MLX_MAX_CACHED_MODELS: the range 4..1 goes downwards; write it 1..4",
+        assertThrows(InvalidInputException.class, () -> Axis.parse("MLX_MAX_CACHED_MODELS=4..1")).getMessage());
+    assertEquals("--grid MLX_MAX_QUEUE: the range 1..100000 holds 100,000 values; an axis holds at most 10,001",
+        assertThrows(InvalidInputException.class, () -> Axis.parse("MLX_MAX_QUEUE=1..100000")).getMessage());
     InvalidInputException bad = assertThrows(InvalidInputException.class,
         () -> new Grid(List.of(Axis.parse("MLX_MAX_CACHED_MODELS=1,zero")), table));
     assertEquals("--grid MLX_MAX_CACHED_MODELS: MLX_MAX_CACHED_MODELS='zero' is invalid: not a whole number; allowed: a"
