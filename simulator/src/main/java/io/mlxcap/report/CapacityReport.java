@@ -67,7 +67,9 @@ public final class CapacityReport {
     Map<String, byte[]> files = new LinkedHashMap<>();
     Doc doc = new Doc();
     doc.heading(1, "What-if capacity report: " + in.traceName());
-    SimResult any = sweep.predict(rec.configuration()).expected();
+    // The recommendation's full prediction (timelines, histograms), made once for the words and the charts.
+    io.mlxcap.sim.Prediction recommended = sweep.predict(rec.configuration());
+    SimResult any = recommended.expected();
     doc.paragraph(String.format(Locale.ROOT, "%,d requests over %s (%s). %,d configurations simulated (the grid and"
             + " the seed note's %d settings)%s, each with every model at the low, expected and high end of its size range.",
         rec.requests(), Sections.span(any.endNanos()), in.traceSource(), table1.rows().size(), advice.size(),
@@ -85,7 +87,7 @@ public final class CapacityReport {
         featured.add(new Charts.Featured(name, sweep.predict(advice.get(i).configuration())));
       }
     }
-    featured.add(new Charts.Featured("recommended", sweep.predict(rec.configuration())));
+    featured.add(new Charts.Featured("recommended", recommended));
     doc.heading(2, "Charts");
     chart(doc, files, "rss-over-time.png", Charts.rssOverTime(featured, rec.ramLineBytes()),
         "RSS over the trace under the seed's old settings, the fix's defaults and the recommendation: the solid line"
@@ -114,7 +116,7 @@ public final class CapacityReport {
             + " what the memory holds at once.");
 
     Sections.paretoTable(doc, table1);
-    Sections.perModel(doc, sweep.predict(rec.configuration()).expected(), table);
+    Sections.perModel(doc, recommended.expected(), table);
     Sections.assumptions(doc, rec, table, in);
     if (!table1.skipped().isEmpty()) {
       doc.heading(2, "Skipped configurations");
