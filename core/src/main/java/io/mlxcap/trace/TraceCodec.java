@@ -287,6 +287,8 @@ final class TraceCodec {
   private long queueNanos;
   private long loadWaitNanos;
   private long durationNanos;
+  /** The fast path for request lines in the writer's own layout. */
+  private final RequestLines requestLines = new RequestLines();
   /** Model names seen lately, so that a name read again is the same String (no allocation, hash cached). */
   private final String[] recentModels = new String[32];
   private int recentCount;
@@ -296,6 +298,17 @@ final class TraceCodec {
    * (ignored, for forward compatibility), and {@code fallbackId} names a request without an id.
    */
   TraceEvent decode(byte[] line, int offset, int length, long lineNumber) throws BadLine {
+    if (RequestLines.looksLikeRequest(line, offset, length)) {
+      Request fast = requestLines.decode(line, offset, length);
+      if (fast != null) {
+        return fast;
+      }
+    }
+    return decodeFully(line, offset, length, lineNumber);
+  }
+
+  /** The full parser, for every line the fast path does not take (and for tests that compare the two). */
+  TraceEvent decodeFully(byte[] line, int offset, int length, long lineNumber) throws BadLine {
     reset();
     try (JsonParser p = JSON_FACTORY.createParser(line, offset, length)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {

@@ -1,0 +1,224 @@
+package io.mlxcap.trace;
+
+import io.mlxcap.trace.TraceEvent.Request;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A fast path for the line a trace holds millions of: a {@code request} line in exactly the layout
+ * {@link TraceWriter} writes —
+ * {@code {"type":"request","t_ms":N,"id":"S","model":"S"[,"prompt_tokens":N][,"max_tokens":N][,"output_tokens":N][,"service_ms":N]}}
+ * with no spaces, no escapes in the strings and plain decimal numbers. Anything else (another order, a
+ * space, an escape, an exponent, null, an unknown field) returns null and goes to the full parser, so
+ * correctness never depends on this class: it either gives the full parser's answer or none.
+ *
+ * <p>Model names are interned over the last few distinct names seen, by their bytes, so a name read
+ * again is the same String (no allocation, its hash cached).
+ */
+final class RequestLines {
+  private static final byte[] HEAD = ascii("{\"type\":\"request\",\"t_ms\":");
+  private static final byte[] ID = ascii(",\"id\":\"");
+  private static final byte[] MODEL = ascii(",\"model\":\"");
+  private static final byte[] PROMPT = ascii(",\"prompt_tokens\":");
+  private static final byte[] MAX = ascii(",\"max_tokens\":");
+  private static final byte[] OUTPUT = ascii(",\"output_tokens\":");
+  private static final byte[] SERVICE = ascii(",\"service_ms\":");
+  private static final long NANOS_PER_MS = 1_000_000L;
+  private static final int RECENT = 128;
+
+  private final byte[][] recentBytes = new byte[RECENT][];
+  private final String[] recentNames = new String[RECENT];
+  private int recentCount;
+  private int next;
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /** Whether the line starts as a request line the writer wrote. */
+  static boolean looksLikeRequest(byte[] line, int offset, int length) {
+    return startsWith(line, offset, offset + length, HEAD);
+  }
+
+  /** The request on {@code line}, or null when the line is not in the writer's exact layout. */
+  Request decode(byte[] line, int offset, int length) {
+    int end = offset + length;
+    int at = offset;
+    if (!startsWith(line, at, end, HEAD)) {
+      return null;
+    }
+    at += HEAD.length;
+    long time = millis(line, at, end);
+    if (time < 0) {
+      return null;
+    }
+    at = cursor;
+    if (!startsWith(line, at, end, ID)) {
+      return null;
+    }
+    int idStart = at + ID.length;
+    int idEnd = stringEnd(line, idStart, end);
+    if (idEnd < 0) {
+      return null;
+    }
+    at = idEnd + 1;
+    if (!startsWith(line, at, end, MODEL)) {
+      return null;
+    }
+    int modelStart = at + MODEL.length;
+    int modelEnd = stringEnd(line, modelStart, end);
+    if (modelEnd < 0 || modelEnd == modelStart) {
+      return null;
+    }
+    at = modelEnd + 1;
+    long prompt = TraceEvent.UNKNOWN;
+    long max = TraceEvent.UNKNOWN;
+    long output = TraceEvent.UNKNOWN;
+    long service = TraceEvent.UNKNOWN;
+    if (startsWith(line, at, end, PROMPT)) {
+      prompt = whole(line, at + PROMPT.length, end);
+      if (prompt < 0) {
+        return null;
+      }
+      at = cursor;
+    }
+    if (startsWith(line, at, end, MAX)) {
+      max = whole(line, at + MAX.length, end);
+      if (max < 0) {
+        return null;
+      }
+      at = cursor;
+    }
+    if (startsWith(line, at, end, OUTPUT)) {
+      output = whole(line, at + OUTPUT.length, end);
+      if (output < 0) {
+        return null;
+      }
+      at = cursor;
+    }
+    if (startsWith(line, at, end, SERVICE)) {
+      service = millis(line, at + SERVICE.length, end);
+      if (service < 0) {
+        return null;
+      }
+      at = cursor;
+    }
+    if (at != end - 1 || line[at] != '}') {
+      return null;
+    }
+    String id = new String(line, idStart, idEnd - idStart, StandardCharsets.UTF_8);
+    return new Request(time, id, model(line, modelStart, modelEnd), prompt, max, output, service);
+  }
+
+  /** Where the last number read ended. */
+  private int cursor;
+
+  private static boolean startsWith(byte[] line, int at, int end, byte[] prefix) {
+    if (end - at < prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if (line[at + i] != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The index of the closing quote of a string starting at {@code at}; -1 at an escape, a control byte,
+   * a byte past ASCII (the full parser checks UTF-8) or the end.
+   */
+  private static int stringEnd(byte[] line, int at, int end) {
+    for (int i = at; i < end; i++) {
+      byte b = line[i];
+      if (b == '"') {
+        return i;
+      }
+      if (b == '\\' || b < 0x20) { // bytes are signed: this also sends every non-ASCII byte to the full parser
+        return -1;
+      }
+    }
+    return -1;
+  }
+
+  /** A whole number of at most 18 digits, without a leading zero unless it is 0; -1 otherwise. */
+  private long whole(byte[] line, int at, int end) {
+    long value = 0;
+    int i = at;
+    while (i < end && line[i] >= '0' && line[i] <= '9') {
+      if (i - at == 18) {
+        return -1;
+      }
+      value = value * 10 + (line[i] - '0');
+      i++;
+    }
+    if (i == at || (line[at] == '0' && i - at > 1)) {
+      return -1;
+    }
+    cursor = i;
+    return value;
+  }
+
+  /**
+   * Decimal milliseconds as exact nanoseconds, as the full parser reads them (up to 12 whole digits;
+   * past the sixth decimal rounded by the seventh); -1 for anything else.
+   */
+  private long millis(byte[] line, int at, int end) {
+    long whole = 0;
+    int i = at;
+    while (i < end && line[i] >= '0' && line[i] <= '9') {
+      if (i - at == 12) {
+        return -1;
+      }
+      whole = whole * 10 + (line[i] - '0');
+      i++;
+    }
+    if (i == at || (line[at] == '0' && i - at > 1)) {
+      return -1;
+    }
+    long fraction = 0;
+    int scale = 0;
+    boolean roundUp = false;
+    if (i < end && line[i] == '.') {
+      i++;
+      int digitsStart = i;
+      while (i < end && line[i] >= '0' && line[i] <= '9') {
+        if (scale < 6) {
+          fraction = fraction * 10 + (line[i] - '0');
+          scale++;
+        } else if (scale == 6) {
+          roundUp = line[i] >= '5';
+          scale++;
+        }
+        i++;
+      }
+      if (i == digitsStart) {
+        return -1;
+      }
+    }
+    if (i < end && (line[i] == 'e' || line[i] == 'E')) {
+      return -1;
+    }
+    for (int s = Math.min(scale, 6); s < 6; s++) {
+      fraction *= 10;
+    }
+    cursor = i;
+    return whole * NANOS_PER_MS + fraction + (roundUp ? 1 : 0);
+  }
+
+  /** The model's name, the same String as last time for a name seen lately. */
+  private String model(byte[] line, int start, int end) {
+    int length = end - start;
+    for (int r = 0; r < recentCount; r++) {
+      byte[] known = recentBytes[r];
+      if (known.length == length && java.util.Arrays.equals(known, 0, length, line, start, end)) {
+        return recentNames[r];
+      }
+    }
+    String name = new String(line, start, length, StandardCharsets.UTF_8);
+    int slot = recentCount < RECENT ? recentCount++ : next++ % RECENT;
+    recentBytes[slot] = java.util.Arrays.copyOfRange(line, start, end);
+    recentNames[slot] = name;
+    return name;
+  }
+}
