@@ -61,10 +61,11 @@ final class ReportCommand implements Runnable {
   }
 
   /** The grid a report runs when none is given: caps, byte budgets as shares of the budget, idle TTL off and on. */
-  private List<Axis> defaultGrid(Map<HostParameter, String> baseHost, io.mlxcap.model.ModelTable table) {
+  private List<Axis> defaultGrid(Map<HostParameter, String> baseHost, io.mlxcap.model.ModelTable table,
+      java.util.OptionalLong givenBudget) {
     List<Axis> axes = new ArrayList<>();
     HostProfile host = HostParameter.profile(HostProfile.DEFAULT, baseHost);
-    long budget = options.budget != null ? io.mlxcap.ByteSize.parse(options.budget) : Prediction.defaultRamLine(host);
+    long budget = givenBudget.orElse(Prediction.defaultRamLine(host));
     int cap = Math.max(1, Math.min(6, table.models().size()));
     axes.add(Axis.parse("MLX_MAX_CACHED_MODELS=1.." + cap));
     long gib = 1L << 30;

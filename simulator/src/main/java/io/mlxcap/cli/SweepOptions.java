@@ -59,11 +59,16 @@ final class SweepOptions {
   @Option(names = "--lenient", description = "Skip malformed trace lines instead of stopping at the first.")
   boolean lenient;
 
+  /** The grid a command runs when no --grid is given, from the base host, the table and the --budget given. */
+  interface DefaultGrid {
+    List<Axis> axes(Map<HostParameter, String> baseHost, ModelTable table, OptionalLong budget);
+  }
+
   /** What the options describe, before anything runs. */
   record Plan(Sweep sweep, Grid grid, ModelTable table) {}
 
   /** Checks every option, reads the trace once, and builds the sweep; {@code defaultGrid} is used when no --grid is given. */
-  Plan plan(PrintWriter err, java.util.function.BiFunction<Map<HostParameter, String>, ModelTable, List<Axis>> defaultGrid) {
+  Plan plan(PrintWriter err, DefaultGrid defaultGrid) {
     List<Axis> axes = new ArrayList<>();
     for (String text : grid) {
       axes.add(Axis.parse(text));
@@ -90,7 +95,7 @@ final class SweepOptions {
     // The base alone must stand: a bad --set or a header the table cannot serve is the user's to fix.
     SimulateCommand.settingsFor(io.mlxcap.trace.TraceHeader.empty(), base, table, err);
     if (axes.isEmpty() && defaultGrid != null) {
-      axes.addAll(defaultGrid.apply(baseHost, table));
+      axes.addAll(defaultGrid.axes(baseHost, table, budgetBytes));
     }
     Grid g = new Grid(axes, table);
     g.checkSize(force);

@@ -113,11 +113,7 @@ final class Sections {
             + " starts against the fix's %,d.",
         f.settings().cache().maxModels(), gb(f.peak().expected()), gb(f.peak().high()),
         String.join(" and ", f.peakModels().stream().map(m -> "`" + m + "`").toList()),
-        budgetLabel(b), gb(b.peak().expected()), gb(b.peak().high()), b.coldStarts(), f.coldStarts()));
-  }
-
-  private static String budgetLabel(Row r) {
-    return r.configuration().label();
+        b.configuration().label(), gb(b.peak().expected()), gb(b.peak().high()), b.coldStarts(), f.coldStarts()));
   }
 
   static void adviceTable(Doc doc, List<Advice> advice, List<Sweep.Outcome> outcomes, Row rec) {

@@ -53,7 +53,7 @@ public final class Simulation {
   static final int LOAD_DONE = 0;
   static final int SERVICE_DONE = 1;
   static final int TICK = 2;
-  static final int ARRIVAL = 3;
+  // Arrivals come after every queued kind at the same time; the one read ahead waits beside the queue.
 
   /** Tokens assumed when a trace does not give them and there is no recorded service time. */
   static final long DEFAULT_PROMPT_TOKENS = 512;
