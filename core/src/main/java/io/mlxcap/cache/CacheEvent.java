@@ -9,7 +9,9 @@ import java.util.Objects;
  * <p>A shell acts on four kinds: {@link Evicted} (unload the model), {@link LoadStarted} (load it),
  * {@link Hit} and {@link Ready} (the request may now use its model), {@link Rejected} (answer the
  * request with an error). The rest say why nothing happened yet, or confirm an outcome the shell
- * reported, so that recording and counting have one source.
+ * reported, so that recording and counting have one source. A shell handles them through
+ * {@link CacheActions}, which has one method per kind: a new kind does not compile until every shell
+ * says what it does with it.
  */
 public sealed interface CacheEvent {
 
@@ -19,50 +21,108 @@ public sealed interface CacheEvent {
   /** The model this event is about. */
   String model();
 
+  /** Hands this event to the method of {@code actions} for its kind. */
+  void applyTo(CacheActions actions);
+
   /** The request found its model resident and pinned it; it may proceed. */
-  record Hit(long requestId, String model) implements CacheEvent {}
+  record Hit(long requestId, String model) implements CacheEvent {
+    @Override
+    public void applyTo(CacheActions actions) {
+      actions.hit(this);
+    }
+  }
 
   /** The request's model is loading; the request pinned it and waits for {@link Ready}. */
-  record Joined(long requestId, String model) implements CacheEvent {}
+  record Joined(long requestId, String model) implements CacheEvent {
+    @Override
+    public void applyTo(CacheActions actions) {
+      actions.joined(this);
+    }
+  }
 
   /**
    * The request needs room that busy models hold; it waits, unpinned, until room frees up, and will
    * get the events of a fresh request then.
    */
-  record Waiting(long requestId, String model, WaitReason reason) implements CacheEvent {}
+  record Waiting(long requestId, String model, WaitReason reason) implements CacheEvent {
+    @Override
+    public void applyTo(CacheActions actions) {
+      actions.waiting(this);
+    }
+  }
 
   /** The load the request waited for finished; the request may proceed. */
-  record Ready(long requestId, String model) implements CacheEvent {}
+  record Ready(long requestId, String model) implements CacheEvent {
+    @Override
+    public void applyTo(CacheActions actions) {
+      actions.ready(this);
+    }
+  }
 
   /** The request cannot be served; the shell answers it with an error. It holds no pin. */
   record Rejected(long requestId, String model, RejectReason reason, String detail)
-      implements CacheEvent {}
+      implements CacheEvent {
+    @Override
+    public void applyTo(CacheActions actions) {
+      actions.rejected(this);
+    }
+  }
 
   /**
    * Load {@code model}, expected to take {@code expectedBytes}; the slot is reserved and the request
    * (or {@link #NO_REQUEST}) that caused it is pinned to it.
    */
   record LoadStarted(String model, long expectedBytes, LoadCause cause, long requestId)
-      implements CacheEvent {}
+      implements CacheEvent {
+    @Override
+    public void applyTo(CacheActions actions) {
+      actions.loadStarted(this);
+    }
+  }
 
   /** A load the shell reported as done; the model is resident with {@code bytes}. */
-  record LoadFinished(String model, long bytes) implements CacheEvent {}
+  record LoadFinished(String model, long bytes) implements CacheEvent {
+    @Override
+    public void applyTo(CacheActions actions) {
+      actions.loadFinished(this);
+    }
+  }
 
   /** A load the shell reported as failed; nothing of it remains in the cache. */
-  record LoadFailed(String model, String error) implements CacheEvent {}
+  record LoadFailed(String model, String error) implements CacheEvent {
+    @Override
+    public void applyTo(CacheActions actions) {
+      actions.loadFailed(this);
+    }
+  }
 
   /** Unload {@code model}; it held {@code bytes} and no request was using it. */
   record Evicted(String model, long bytes, EvictionReason reason) implements CacheEvent {
     public Evicted {
       Objects.requireNonNull(reason, "reason");
     }
+
+    @Override
+    public void applyTo(CacheActions actions) {
+      actions.evicted(this);
+    }
   }
 
   /** A preload or manual load that was not started, and why. */
-  record LoadSkipped(String model, LoadCause cause, SkipReason reason) implements CacheEvent {}
+  record LoadSkipped(String model, LoadCause cause, SkipReason reason) implements CacheEvent {
+    @Override
+    public void applyTo(CacheActions actions) {
+      actions.loadSkipped(this);
+    }
+  }
 
   /** A manual unload that was refused, and why. */
-  record UnloadRefused(String model, SkipReason reason) implements CacheEvent {}
+  record UnloadRefused(String model, SkipReason reason) implements CacheEvent {
+    @Override
+    public void applyTo(CacheActions actions) {
+      actions.unloadRefused(this);
+    }
+  }
 
   /** Why a request waits. */
   enum WaitReason {

@@ -7,9 +7,11 @@ package io.mlxcap.cache;
  * @param pins how many requests are using or waiting on this model
  * @param lastUsedNanos the ticker time of the last use: load start, acquire or release (its recency)
  * @param idleSinceNanos the later of the last use and the end of the load: what the idle TTL counts from
+ * @param expiresAtNanos when the cleanup tick may unload it for being idle (its keep-alive or the idle
+ *     TTL after {@code idleSinceNanos}); {@code Long.MAX_VALUE} while it loads or is in use, or never
  */
 public record CachedModel(String model, boolean loading, long bytes, int pins, long lastUsedNanos,
-    long idleSinceNanos) {
+    long idleSinceNanos, long expiresAtNanos) {
 
   /** True when the model is resident and no request uses it, so it may be evicted. */
   public boolean evictable() {

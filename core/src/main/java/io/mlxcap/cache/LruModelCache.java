@@ -125,28 +125,32 @@ final class LruModelCache implements ModelCache {
   }
 
   @Override
-  public List<CacheEvent> request(long requestId, String model, long now) {
+  public List<CacheEvent> request(long requestId, String model, long keepAliveNanos, long now) {
     advanceTo(now);
+    if (keepAliveNanos < 0 && keepAliveNanos != KEEP_ALIVE_DEFAULT) {
+      throw new IllegalArgumentException("keep-alive must be >= 0 ns or KEEP_ALIVE_DEFAULT, was " + keepAliveNanos);
+    }
     Objects.requireNonNull(model, "model");
     if (active.containsKey(requestId)) {
       throw new IllegalStateException("request " + requestId + " is already active");
     }
     List<CacheEvent> events = new ArrayList<>(2);
-    Request request = new Request(requestId, model);
-    active.put(requestId, request);
+    Request request = new Request(requestId, model, keepAliveNanos);
     Entry entry = entries.get(model);
     if (entry != null) {
+      active.put(requestId, request);
       pin(entry, request, now, events);
       return events;
     }
+    // Weighed before the request is registered: a weigher that throws leaves nothing behind.
     long size = weigh(model);
     if (size > policy.maxBytes()) {
-      active.remove(requestId);
       events.add(new Rejected(requestId, model, RejectReason.TOO_LARGE, tooLarge.computeIfAbsent(model,
           m -> m + " needs " + ByteSize.format(size) + ", more than the whole MLX_MAX_CACHE_BYTES budget of "
               + ByteSize.format(policy.maxBytes()))));
       return events;
     }
+    active.put(requestId, request);
     WaitReason blocked = waiting.isEmpty() ? makeRoom(size, true, events) : WaitReason.BEHIND_WAITING;
     if (blocked != null) {
       request.waiting = true;
@@ -176,6 +180,7 @@ final class LruModelCache implements ModelCache {
       events.add(new Ready(request.id, model));
     }
     entry.awaiting.clear();
+    expireAtOnce(entry, events);
     trimToBudget(events);
     retryWaiting(now, events);
     return events;
@@ -214,6 +219,9 @@ final class LruModelCache implements ModelCache {
       touch(entry, now);
     }
     List<CacheEvent> events = new ArrayList<>(0);
+    if (!request.waiting) {
+      expireAtOnce(entries.get(request.model), events);
+    }
     trimToBudget(events);
     retryWaiting(now, events);
     return events;
@@ -223,12 +231,11 @@ final class LruModelCache implements ModelCache {
   public List<CacheEvent> tick(long now) {
     advanceTo(now);
     List<CacheEvent> events = new ArrayList<>(0);
-    if (idleTtlNanos != Long.MAX_VALUE) {
-      for (Entry entry = lru, next; entry != null; entry = next) {
-        next = entry.newer;
-        if (entry.evictable() && now - entry.idleSince >= idleTtlNanos) {
-          evict(entry, EvictionReason.IDLE_TTL, events);
-        }
+    for (Entry entry = lru, next; entry != null; entry = next) {
+      next = entry.newer;
+      long ttl = ttl(entry);
+      if (entry.evictable() && ttl != Long.MAX_VALUE && now - entry.idleSince >= ttl) {
+        evict(entry, EvictionReason.IDLE_TTL, events);
       }
     }
     trim(policy.maxModels(), EvictionReason.CLEANUP, events);
@@ -279,7 +286,9 @@ final class LruModelCache implements ModelCache {
   public List<CachedModel> cached() {
     List<CachedModel> models = new ArrayList<>(entries.size());
     for (Entry e = lru; e != null; e = e.newer) {
-      models.add(new CachedModel(e.model, e.loading, e.bytes, e.pins, e.lastUsed, e.idleSince));
+      long ttl = ttl(e);
+      long expires = !e.evictable() || ttl == Long.MAX_VALUE ? Long.MAX_VALUE : e.idleSince + ttl;
+      models.add(new CachedModel(e.model, e.loading, e.bytes, e.pins, e.lastUsed, e.idleSince, expires));
     }
     return List.copyOf(models);
   }
@@ -383,6 +392,18 @@ final class LruModelCache implements ModelCache {
     }
   }
 
+  /** How long {@code entry} may stay idle: the keep-alive of its latest request, or the policy's idle TTL. */
+  private long ttl(Entry entry) {
+    return entry.keepAlive == KEEP_ALIVE_DEFAULT ? idleTtlNanos : entry.keepAlive;
+  }
+
+  /** Evicts {@code entry} now when it is idle and its latest request asked for a keep-alive of 0. */
+  private void expireAtOnce(Entry entry, List<CacheEvent> events) {
+    if (entry != null && entry.keepAlive == 0 && entry.evictable()) {
+      evict(entry, EvictionReason.IDLE_TTL, events);
+    }
+  }
+
   private void startLoad(String model, long size, LoadCause cause, Request request, long now, List<CacheEvent> events) {
     Entry entry = new Entry(model, size, now);
     entries.put(model, entry);
@@ -392,12 +413,14 @@ final class LruModelCache implements ModelCache {
     if (request != null) {
       entry.pins++;
       entry.awaiting.add(request);
+      entry.keepAlive = request.keepAlive;
     }
   }
 
   /** Pins {@code entry} for {@code request}, which proceeds at once or waits for the load. */
   private void pin(Entry entry, Request request, long now, List<CacheEvent> events) {
     entry.pins++;
+    entry.keepAlive = request.keepAlive;
     touch(entry, now);
     if (entry.loading) {
       entry.awaiting.add(request);
@@ -486,6 +509,8 @@ final class LruModelCache implements ModelCache {
     long lastUsed;
     /** The later of the last use and the end of the load: what the idle TTL counts from. */
     long idleSince;
+    /** The keep-alive the latest request asked for, or {@link ModelCache#KEEP_ALIVE_DEFAULT}. */
+    long keepAlive = KEEP_ALIVE_DEFAULT;
 
     Entry(String model, long bytes, long now) {
       this.model = model;
@@ -503,11 +528,13 @@ final class LruModelCache implements ModelCache {
   private static final class Request {
     final long id;
     final String model;
+    final long keepAlive;
     boolean waiting;
 
-    Request(long id, String model) {
+    Request(long id, String model, long keepAlive) {
       this.id = id;
       this.model = model;
+      this.keepAlive = keepAlive;
     }
   }
 }

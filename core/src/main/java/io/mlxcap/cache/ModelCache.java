@@ -39,8 +39,26 @@ public interface ModelCache {
    */
   List<CacheEvent> load(String model, LoadCause cause, long now);
 
-  /** Request {@code requestId} (new, unique while active) wants {@code model}. */
-  List<CacheEvent> request(long requestId, String model, long now);
+  /** The keep-alive of a request that asks for none: the model stays idle as long as the policy's idle TTL allows. */
+  long KEEP_ALIVE_DEFAULT = Long.MIN_VALUE;
+
+  /** A keep-alive that never expires: the idle TTL does not apply (Ollama's {@code keep_alive: -1}). */
+  long KEEP_ALIVE_FOREVER = Long.MAX_VALUE;
+
+  /** Request {@code requestId} (new, unique while active) wants {@code model}, with the default keep-alive. */
+  default List<CacheEvent> request(long requestId, String model, long now) {
+    return request(requestId, model, KEEP_ALIVE_DEFAULT, now);
+  }
+
+  /**
+   * Request {@code requestId} (new, unique while active) wants {@code model} and asks that, once idle,
+   * it stay for {@code keepAliveNanos} (Ollama's {@code keep_alive}): 0 evicts it as soon as no request
+   * uses it, {@link #KEEP_ALIVE_FOREVER} exempts it from the idle TTL, {@link #KEEP_ALIVE_DEFAULT}
+   * leaves the policy's idle TTL in force. The latest request to use a model sets its keep-alive, a
+   * request without one setting it back to the default, as Ollama does. Models idle past their
+   * keep-alive go at the next cleanup tick ({@code IDLE_TTL}); a keep-alive of 0 at release.
+   */
+  List<CacheEvent> request(long requestId, String model, long keepAliveNanos, long now);
 
   /** The shell finished loading {@code model}; it holds {@code bytes}. */
   List<CacheEvent> loadSucceeded(String model, long bytes, long now);

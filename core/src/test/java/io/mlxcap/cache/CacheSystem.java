@@ -65,9 +65,10 @@ final class CacheSystem {
 
   // ---- actions ----
 
-  void request(String model) {
+  void request(String model, long keepAlive) {
     long id = nextId++;
-    step("request " + id + " " + model, () -> core.request(id, model, now), () -> reference.request(id, model, now), null);
+    step("request " + id + " " + model + (keepAlive == ModelCache.KEEP_ALIVE_DEFAULT ? "" : " keep-alive " + keepAlive),
+        () -> core.request(id, model, keepAlive, now), () -> reference.request(id, model, keepAlive, now), null);
   }
 
   void loadSucceeded(String model, long bytes) {

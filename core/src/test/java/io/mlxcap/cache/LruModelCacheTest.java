@@ -517,4 +517,94 @@ final class LruModelCacheTest {
     t.cache.unload(FAST, t.now());
     assertEquals(List.of(new LoadStarted(FAST, t.expected(FAST), LoadCause.REQUEST, 2)), t.request(2, FAST));
   }
+
+  @Test
+  void request_weigherThrows_leavesNoPhantomRequest() {
+    ModelCache cache = ModelCache.create(CachePolicy.seedDefaults(), model -> {
+      throw new IllegalStateException("no size for " + model);
+    });
+    assertThrows(IllegalStateException.class, () -> cache.request(1, FAST, 0));
+    assertEquals(0, cache.activeRequests(), "nothing registered for a request whose model could not be weighed");
+    assertThrows(IllegalStateException.class, () -> cache.release(1, 0));
+  }
+
+  @Test
+  void actions_everyKindReachesItsOwnMethod() {
+    List<CacheEvent> all = List.of(new Hit(1, FAST), new Joined(2, FAST), new Waiting(3, FAST, WaitReason.ALL_MODELS_BUSY),
+        new Ready(4, FAST), new Rejected(5, FAST, RejectReason.TOO_LARGE, "x"),
+        new LoadStarted(FAST, 1, LoadCause.REQUEST, 6), new LoadFinished(FAST, 1), new LoadFailed(FAST, "x"),
+        new Evicted(FAST, 1, EvictionReason.MANUAL), new LoadSkipped(FAST, LoadCause.MANUAL, SkipReason.NO_ROOM),
+        new UnloadRefused(FAST, SkipReason.IN_USE));
+    List<String> seen = new java.util.ArrayList<>();
+    CacheActions.apply(all, new CacheActions() {
+      @Override public void hit(Hit e) { seen.add("hit " + e.requestId()); }
+      @Override public void joined(Joined e) { seen.add("joined " + e.requestId()); }
+      @Override public void waiting(Waiting e) { seen.add("waiting " + e.requestId()); }
+      @Override public void ready(Ready e) { seen.add("ready " + e.requestId()); }
+      @Override public void rejected(Rejected e) { seen.add("rejected " + e.requestId()); }
+      @Override public void loadStarted(LoadStarted e) { seen.add("loadStarted " + e.requestId()); }
+      @Override public void loadFinished(LoadFinished e) { seen.add("loadFinished"); }
+      @Override public void loadFailed(LoadFailed e) { seen.add("loadFailed"); }
+      @Override public void evicted(Evicted e) { seen.add("evicted"); }
+      @Override public void loadSkipped(LoadSkipped e) { seen.add("loadSkipped"); }
+      @Override public void unloadRefused(UnloadRefused e) { seen.add("unloadRefused"); }
+    });
+    assertEquals(List.of("hit 1", "joined 2", "waiting 3", "ready 4", "rejected 5", "loadStarted 6", "loadFinished",
+        "loadFailed", "evicted", "loadSkipped", "unloadRefused"), seen);
+  }
+
+  // ---- keep-alive (Ollama's keep_alive) ----
+
+  @Test
+  void keepAlive_zero_unloadsWhenTheLastUserReleases() {
+    Timeline t = timeline(CachePolicy.seedDefaults());
+    t.serve(1, FAST);
+    t.cache.request(2, FAST, 0, t.now());
+    t.cache.request(3, FAST, 0, t.now());
+    assertEquals(List.of(), t.release(2), "still in use by 3");
+    assertEquals(List.of(new Evicted(FAST, t.expected(FAST), EvictionReason.IDLE_TTL)), t.release(3));
+  }
+
+  @Test
+  void keepAlive_latestRequestWins_andOverridesTheIdleTtl() {
+    Timeline t = timeline(policy("MLX_MODEL_IDLE_TTL_SEC", "600", "MLX_CACHE_CLEANUP_INTERVAL_SEC", "30"));
+    t.serve(1, FAST);
+    t.cache.request(2, FAST, Duration.ofSeconds(60).toNanos(), t.now());
+    t.release(2);
+    assertEquals(t.now() + Duration.ofSeconds(60).toNanos(), t.cache.cached().get(0).expiresAtNanos());
+    assertEquals(List.of(), t.cache.tick(t.now() + Duration.ofSeconds(59).toNanos()));
+    assertEquals(List.of(new Evicted(FAST, t.expected(FAST), EvictionReason.IDLE_TTL)),
+        t.cache.tick(t.now() + Duration.ofSeconds(60).toNanos()));
+  }
+
+  @Test
+  void keepAlive_forever_survivesTheIdleTtl_untilARequestWithoutOneResetsIt() {
+    Timeline t = timeline(policy("MLX_MODEL_IDLE_TTL_SEC", "60", "MLX_CACHE_CLEANUP_INTERVAL_SEC", "30"));
+    t.cache.request(1, FAST, ModelCache.KEEP_ALIVE_FOREVER, t.now());
+    t.loaded(FAST);
+    t.release(1);
+    assertEquals(Long.MAX_VALUE, t.cache.cached().get(0).expiresAtNanos());
+    assertEquals(List.of(), t.cache.tick(t.now() + Duration.ofHours(5).toNanos()));
+    long later = t.now() + Duration.ofHours(5).toNanos();
+    t.cache.request(2, FAST, later);
+    t.cache.release(2, later);
+    assertEquals(List.of(new Evicted(FAST, t.expected(FAST), EvictionReason.IDLE_TTL)),
+        t.cache.tick(later + Duration.ofSeconds(60).toNanos()), "back to the policy's 60 s");
+  }
+
+  @Test
+  void keepAlive_zero_onARequestThatLeftDuringTheLoad_unloadsWhenTheLoadEnds() {
+    Timeline t = timeline(CachePolicy.seedDefaults());
+    t.cache.request(1, FAST, 0, t.now());
+    t.release(1);
+    assertEquals(List.of(new LoadFinished(FAST, 3 * GB), new Evicted(FAST, 3 * GB, EvictionReason.IDLE_TTL)),
+        t.cache.loadSucceeded(FAST, 3 * GB, t.now()));
+  }
+
+  @Test
+  void keepAlive_negative_isRefused() {
+    ModelCache cache = ModelCache.create(CachePolicy.seedDefaults(), m -> GB);
+    assertThrows(IllegalArgumentException.class, () -> cache.request(1, FAST, -5, 0));
+    assertEquals(0, cache.activeRequests());
+  }
 }

@@ -10,6 +10,7 @@ import java.util.function.Function;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -90,7 +91,13 @@ final class ModelCacheProperties {
   }
 
   private static Action.Independent<CacheSystem> request() {
-    return () -> Arbitraries.of(MODELS).map(m -> Transformer.mutate("request " + m, s -> s.request(m)));
+    // Mostly the default keep-alive; sometimes Ollama's 0 (unload when idle), 90 s, or -1 (forever).
+    Arbitrary<Long> keepAlives = Arbitraries.frequency(Tuple.of(6, ModelCache.KEEP_ALIVE_DEFAULT), Tuple.of(1, 0L),
+        Tuple.of(1, 90_000_000_000L), Tuple.of(1, ModelCache.KEEP_ALIVE_FOREVER));
+    return () -> Combinators.combine(Arbitraries.of(MODELS), keepAlives)
+        .as((m, k) -> Transformer.mutate("request " + m + (k == ModelCache.KEEP_ALIVE_DEFAULT ? ""
+            : k == ModelCache.KEEP_ALIVE_FOREVER ? " keep-alive forever" : " keep-alive " + k / 1_000_000_000L + "s"),
+            s -> s.request(m, k)));
   }
 
   /** An action that picks one of {@code options(state)}, possible only while there is one. */

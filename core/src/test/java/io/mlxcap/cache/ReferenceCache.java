@@ -44,6 +44,8 @@ final class ReferenceCache {
     long bytes;
     long lastUsed;
     long loadedAt;
+    /** The keep-alive of the latest request that used it. */
+    long keepAlive = ModelCache.KEEP_ALIVE_DEFAULT;
     final List<Long> awaiting = new ArrayList<>();
   }
 
@@ -70,8 +72,12 @@ final class ReferenceCache {
 
   List<CachedModel> cached() {
     List<CachedModel> out = new ArrayList<>();
-    lru.forEach((name, m) -> out.add(new CachedModel(name, m.loading, m.bytes, pins(name), m.lastUsed,
-        Math.max(m.lastUsed, m.loadedAt))));
+    lru.forEach((name, m) -> {
+      long idleSince = Math.max(m.lastUsed, m.loadedAt);
+      long ttl = ttl(m);
+      long expires = m.loading || pins(name) > 0 || ttl == Long.MAX_VALUE ? Long.MAX_VALUE : idleSince + ttl;
+      out.add(new CachedModel(name, m.loading, m.bytes, pins(name), m.lastUsed, idleSince, expires));
+    });
     return out;
   }
 
@@ -96,7 +102,14 @@ final class ReferenceCache {
     return events;
   }
 
-  List<CacheEvent> request(long id, String name, long now) {
+  private long ttl(Model m) {
+    return m.keepAlive == ModelCache.KEEP_ALIVE_DEFAULT ? policy.idleTtlNanos() : m.keepAlive;
+  }
+
+  private final Map<Long, Long> keepAlives = new HashMap<>();
+
+  List<CacheEvent> request(long id, String name, long keepAlive, long now) {
+    keepAlives.put(id, keepAlive);
     List<CacheEvent> events = new ArrayList<>();
     long size = estimates.get(name);
     if (lru.containsKey(name)) {
@@ -125,6 +138,9 @@ final class ReferenceCache {
     events.add(new LoadFinished(name, bytes));
     m.awaiting.forEach(id -> events.add(new Ready(id, name)));
     m.awaiting.clear();
+    if (m.keepAlive == 0 && idle(name)) {
+      evict(name, EvictionReason.IDLE_TTL, events);
+    }
     trim(Integer.MAX_VALUE, EvictionReason.BUDGET, events);
     retry(now, events);
     return events;
@@ -144,12 +160,15 @@ final class ReferenceCache {
   }
 
   List<CacheEvent> release(long id, long now) {
+    List<CacheEvent> events = new ArrayList<>();
     if (waiting.remove(id) == null) {
       String name = holders.remove(id);
       lru.get(name).awaiting.remove(id);
       touch(name, now);
+      if (byName.get(name).keepAlive == 0 && idle(name)) {
+        evict(name, EvictionReason.IDLE_TTL, events);
+      }
     }
-    List<CacheEvent> events = new ArrayList<>();
     trim(Integer.MAX_VALUE, EvictionReason.BUDGET, events);
     retry(now, events);
     return events;
@@ -159,7 +178,7 @@ final class ReferenceCache {
     List<CacheEvent> events = new ArrayList<>();
     for (String name : new ArrayList<>(lru.keySet())) {
       Model m = byName.get(name);
-      if (idle(name) && now - Math.max(m.lastUsed, m.loadedAt) >= policy.idleTtlNanos()) {
+      if (idle(name) && ttl(m) != Long.MAX_VALUE && now - Math.max(m.lastUsed, m.loadedAt) >= ttl(m)) {
         evict(name, EvictionReason.IDLE_TTL, events);
       }
     }
@@ -203,6 +222,7 @@ final class ReferenceCache {
     holders.put(id, name);
     Model m = lru.get(name);
     m.lastUsed = now;
+    m.keepAlive = keepAlives.get(id);
     if (m.loading) {
       m.awaiting.add(id);
       events.add(new Joined(id, name));
@@ -221,6 +241,7 @@ final class ReferenceCache {
     if (id != CacheEvent.NO_REQUEST) {
       holders.put(id, name);
       m.awaiting.add(id);
+      m.keepAlive = keepAlives.get(id);
     }
   }
 

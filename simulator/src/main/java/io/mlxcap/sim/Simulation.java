@@ -1,14 +1,18 @@
 package io.mlxcap.sim;
 
 import io.mlxcap.InvalidInputException;
+import io.mlxcap.cache.CacheActions;
 import io.mlxcap.cache.CacheEvent;
 import io.mlxcap.cache.CacheEvent.Evicted;
 import io.mlxcap.cache.CacheEvent.Hit;
 import io.mlxcap.cache.CacheEvent.Joined;
+import io.mlxcap.cache.CacheEvent.LoadFailed;
+import io.mlxcap.cache.CacheEvent.LoadFinished;
 import io.mlxcap.cache.CacheEvent.LoadSkipped;
 import io.mlxcap.cache.CacheEvent.LoadStarted;
 import io.mlxcap.cache.CacheEvent.Ready;
 import io.mlxcap.cache.CacheEvent.Rejected;
+import io.mlxcap.cache.CacheEvent.UnloadRefused;
 import io.mlxcap.cache.CacheEvent.Waiting;
 import io.mlxcap.cache.EvictionReason;
 import io.mlxcap.cache.LoadCause;
@@ -324,48 +328,113 @@ public final class Simulation {
     return this;
   }
 
-  /** Carries out what the cache decided. */
+  /** Carries out what the cache decided, then lets workers freed by rejections take the next queued requests. */
   private void handle(List<CacheEvent> events, long now) {
-    for (int i = 0, n = events.size(); i < n; i++) {
-      CacheEvent event = events.get(i);
-      if (decisions != null) {
-        decisions.accept(now, event);
+    actions.now = now;
+    if (decisions != null) {
+      for (int i = 0, n = events.size(); i < n; i++) {
+        decisions.accept(now, events.get(i));
       }
-      if (event instanceof Hit h) {
-        startService((int) h.requestId(), now);
-      } else if (event instanceof Ready r) {
-        startService((int) r.requestId(), now);
-      } else if (event instanceof LoadStarted s) {
-        int model = byCanonical.get(s.model());
-        loadsByCause[s.cause().ordinal()]++;
-        modelLoads[model]++;
-        loadsInFlight++;
-        loadingBytes += loadFootprint(model);
-        present[model] = true;
-        residency++;
-        queue.add(now + host.loadNanos(modelBytes[model]), LOAD_DONE, model);
-        if (s.requestId() != CacheEvent.NO_REQUEST) {
-          hit[(int) s.requestId()] = false;
+    }
+    CacheActions.apply(events, actions);
+    while (handOnCount > 0 && !handingOn) {
+      // Not while the list above was applied: the cache is asked again only once its answer is carried out.
+      handingOn = true;
+      try {
+        while (handOnCount > 0) {
+          int slot = handOn[--handOnCount];
+          finishWorker(slot, now);
         }
-      } else if (event instanceof Joined j) {
-        hit[(int) j.requestId()] = false;
-      } else if (event instanceof Waiting w) {
-        hit[(int) w.requestId()] = false;
-      } else if (event instanceof Evicted e) {
-        evictionsByReason[e.reason().ordinal()]++;
-        int model = byCanonical.get(e.model());
-        modelEvictions[model]++;
-        present[model] = false;
-        residency++;
-      } else if (event instanceof Rejected r) {
-        int slot = (int) r.requestId();
-        rejectedTooLarge++;
-        finishWorker(slot, now);
-      } else if (event instanceof LoadSkipped) {
-        preloadsSkipped++;
+      } finally {
+        handingOn = false;
       }
     }
   }
+
+  /** Workers whose request the cache rejected, to be handed on once the current decisions are carried out. */
+  private int[] handOn = new int[4];
+  private int handOnCount;
+  private boolean handingOn;
+
+  /** What each of the core's decisions means in virtual time. */
+  private final class Actions implements CacheActions {
+    long now;
+
+    @Override
+    public void hit(Hit e) {
+      startService((int) e.requestId(), now);
+    }
+
+    @Override
+    public void ready(Ready e) {
+      startService((int) e.requestId(), now);
+    }
+
+    @Override
+    public void joined(Joined e) {
+      hit[(int) e.requestId()] = false;
+    }
+
+    @Override
+    public void waiting(Waiting e) {
+      hit[(int) e.requestId()] = false;
+    }
+
+    @Override
+    public void rejected(Rejected e) {
+      rejectedTooLarge++;
+      if (handOnCount == handOn.length) {
+        handOn = java.util.Arrays.copyOf(handOn, handOnCount * 2);
+      }
+      handOn[handOnCount++] = (int) e.requestId();
+    }
+
+    @Override
+    public void loadStarted(LoadStarted e) {
+      int model = byCanonical.get(e.model());
+      loadsByCause[e.cause().ordinal()]++;
+      modelLoads[model]++;
+      loadsInFlight++;
+      loadingBytes += loadFootprint(model);
+      present[model] = true;
+      residency++;
+      queue.add(now + host.loadNanos(modelBytes[model]), LOAD_DONE, model);
+      if (e.requestId() != CacheEvent.NO_REQUEST) {
+        hit[(int) e.requestId()] = false;
+      }
+    }
+
+    @Override
+    public void loadFinished(LoadFinished e) {
+      // Counted when the load started; its memory is settled in loadDone.
+    }
+
+    @Override
+    public void loadFailed(LoadFailed e) {
+      throw new IllegalStateException("the simulator never fails a load, yet the core reported " + e);
+    }
+
+    @Override
+    public void evicted(Evicted e) {
+      evictionsByReason[e.reason().ordinal()]++;
+      int model = byCanonical.get(e.model());
+      modelEvictions[model]++;
+      present[model] = false;
+      residency++;
+    }
+
+    @Override
+    public void loadSkipped(LoadSkipped e) {
+      preloadsSkipped++;
+    }
+
+    @Override
+    public void unloadRefused(UnloadRefused e) {
+      throw new IllegalStateException("the simulator never unloads by hand, yet the core reported " + e);
+    }
+  }
+
+  private final Actions actions = new Actions();
 
   private void startService(int slot, long now) {
     int model = modelOf[slot];

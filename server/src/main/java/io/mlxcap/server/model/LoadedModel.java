@@ -61,27 +61,16 @@ public final class LoadedModel implements AutoCloseable {
    * @throws IOException when the weights are missing, short or unreadable
    */
   public static LoadedModel load(Path dir) throws IOException {
-    SynthModelFile file = SynthModelFile.read(dir);
+    Checked checked = check(dir);
+    SynthModelFile file = checked.file();
     Path weights = dir.resolve(SynthModelFile.WEIGHTS);
-    Map<String, Safetensors.Tensor> tensors = new HashMap<>();
-    long dataStart;
-    try {
-      Safetensors header = Safetensors.read(weights);
-      header.tensors().forEach(t -> tensors.put(t.name(), t));
-      dataStart = header.dataStart();
-    } catch (io.mlxcap.InvalidInputException e) {
-      throw new IOException(e.getMessage(), e);
-    }
+    long dataStart = checked.dataStart();
     NDManager manager = DjlEngine.root().newSubManager();
     try (FileChannel channel = FileChannel.open(weights, StandardOpenOption.READ)) {
       ByteBuffer stage = ByteBuffer.allocateDirect(STAGE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
       List<NDArray> loaded = new ArrayList<>();
       for (Safetensors.Layout want : file.tensors()) {
-        Safetensors.Tensor t = tensors.get(want.name());
-        if (t == null || !t.dtype().equals(want.dtype()) || !java.util.Arrays.equals(t.shape(), want.shape())) {
-          throw new IOException(weights + " lacks tensor " + want.name() + " " + want.dtype()
-              + java.util.Arrays.toString(want.shape()) + " that " + file.name() + "'s config.json needs");
-        }
+        Safetensors.Tensor t = checked.tensors().get(want.name());
         channel.position(dataStart + t.begin());
         loaded.add(read(channel, stage, manager, new Shape(want.shape())));
       }
@@ -97,6 +86,38 @@ public final class LoadedModel implements AutoCloseable {
       DjlEngine.trim();
       throw e;
     }
+  }
+
+  /** What {@link #check} found: the description, the weights' tensors by name and where their data begins. */
+  public record Checked(SynthModelFile file, Map<String, Safetensors.Tensor> tensors, long dataStart) {}
+
+  /**
+   * Checks what can be checked of the model in {@code dir} without loading it: its description reads,
+   * its weights file has a well-formed header holding every tensor the description needs, in the
+   * right dtype and shape, and is long enough for all of them. Reads two small files; a load that
+   * passes this can still fail, but not for a missing, cut-short or mismatched file.
+   *
+   * @throws IOException one sentence saying what is wrong
+   */
+  public static Checked check(Path dir) throws IOException {
+    SynthModelFile file;
+    Safetensors header;
+    try {
+      file = SynthModelFile.read(dir);
+      header = Safetensors.read(dir.resolve(SynthModelFile.WEIGHTS));
+    } catch (io.mlxcap.InvalidInputException | java.io.UncheckedIOException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+    Map<String, Safetensors.Tensor> tensors = new HashMap<>();
+    header.tensors().forEach(t -> tensors.put(t.name(), t));
+    for (Safetensors.Layout want : file.tensors()) {
+      Safetensors.Tensor t = tensors.get(want.name());
+      if (t == null || !t.dtype().equals(want.dtype()) || !java.util.Arrays.equals(t.shape(), want.shape())) {
+        throw new IOException(dir.resolve(SynthModelFile.WEIGHTS) + " lacks tensor " + want.name() + " " + want.dtype()
+            + java.util.Arrays.toString(want.shape()) + " that " + file.name() + "'s config.json needs");
+      }
+    }
+    return new Checked(file, tensors, header.dataStart());
   }
 
   /** Reads one tensor in pieces of the stage buffer, copying each into libtorch memory. */
