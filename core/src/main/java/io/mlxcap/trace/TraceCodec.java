@@ -97,6 +97,11 @@ final class TraceCodec {
         count("max_tokens", r.maxTokens());
         count("output_tokens", r.outputTokens());
         millis("service_ms", r.serviceNanos());
+        if (r.keepAliveNanos() == TraceEvent.KEEP_ALIVE_FOREVER) {
+          out.writeNumberField("keep_alive_ms", -1);
+        } else {
+          millis("keep_alive_ms", r.keepAliveNanos());
+        }
       } else if (event instanceof RequestDone d) {
         head("request_done", d.timeNanos());
         out.writeStringField("id", d.id());
@@ -287,6 +292,7 @@ final class TraceCodec {
   private long queueNanos;
   private long loadWaitNanos;
   private long durationNanos;
+  private long keepAliveNanos;
   /** The fast path for request lines in the writer's own layout. */
   private final RequestLines requestLines = new RequestLines();
   /** Model names seen lately, so that a name read again is the same String (no allocation, hash cached). */
@@ -332,7 +338,7 @@ final class TraceCodec {
 
   private void reset() {
     type = id = model = status = error = cause = reason = null;
-    timeNanos = serviceNanos = queueNanos = loadWaitNanos = durationNanos = TraceEvent.UNKNOWN;
+    timeNanos = serviceNanos = queueNanos = loadWaitNanos = durationNanos = keepAliveNanos = TraceEvent.UNKNOWN;
     promptTokens = maxTokens = outputTokens = expectedBytes = bytes = rssBytes = hostUsedBytes = hostTotalBytes =
         TraceEvent.UNKNOWN;
   }
@@ -359,6 +365,7 @@ final class TraceCodec {
       case "queue_ms": queueNanos = nanos(p, name, token); break;
       case "load_wait_ms": loadWaitNanos = nanos(p, name, token); break;
       case "duration_ms": durationNanos = nanos(p, name, token); break;
+      case "keep_alive_ms": keepAliveNanos = keepAlive(p, name, token); break;
       default: p.skipChildren(); // unknown fields are ignored: forward compatible
     }
   }
@@ -382,6 +389,18 @@ final class TraceCodec {
       throw new BadLine("\"" + name + "\" must be >= 0, was " + value);
     }
     return value;
+  }
+
+  /** Reads a keep-alive: milliseconds >= 0, or -1 for forever. */
+  private static long keepAlive(JsonParser p, String name, JsonToken token) throws IOException, BadLine {
+    if (token == JsonToken.VALUE_NUMBER_INT && p.getLongValue() == -1) {
+      return TraceEvent.KEEP_ALIVE_FOREVER;
+    }
+    try {
+      return nanos(p, name, token);
+    } catch (BadLine e) {
+      throw new BadLine("\"" + name + "\" must be milliseconds >= 0, or -1 for forever, was " + p.getText());
+    }
   }
 
   /** Reads milliseconds as exact nanoseconds: decimal digits are scaled, not rounded through a double. */
@@ -486,7 +505,7 @@ final class TraceCodec {
     switch (type) {
       case "request":
         return new Request(time(), id == null ? "line-" + lineNumber : id, required(model, "model"), promptTokens,
-            maxTokens, outputTokens, serviceNanos);
+            maxTokens, outputTokens, serviceNanos, keepAliveNanos);
       case "request_done":
         return new RequestDone(time(), required(id, "id"), status(), queueNanos, loadWaitNanos, serviceNanos,
             outputTokens, error);

@@ -15,6 +15,9 @@ public sealed interface TraceEvent {
   /** The value of a count or duration that the trace does not give. */
   long UNKNOWN = -1;
 
+  /** A request's keep-alive that never expires; written {@code "keep_alive_ms":-1}. */
+  long KEEP_ALIVE_FOREVER = Long.MAX_VALUE;
+
   /** Nanoseconds since the trace started. */
   long timeNanos();
 
@@ -26,10 +29,23 @@ public sealed interface TraceEvent {
    * @param outputTokens output tokens produced, or {@link #UNKNOWN}
    * @param serviceNanos how long serving it took once it had its model, when known beforehand (an
    *     imported latency), or {@link #UNKNOWN}
+   * @param keepAliveNanos how long the client asked its model to stay once idle (Ollama's
+   *     {@code keep_alive}): 0 to unload it at once, {@link #KEEP_ALIVE_FOREVER}, or {@link #UNKNOWN}
+   *     when it did not ask (the idle TTL applies)
    */
   record Request(long timeNanos, String id, String model, long promptTokens, long maxTokens,
-      long outputTokens, long serviceNanos) implements TraceEvent {
+      long outputTokens, long serviceNanos, long keepAliveNanos) implements TraceEvent {
+
+    /** A request that asks for no keep-alive. */
+    public Request(long timeNanos, String id, String model, long promptTokens, long maxTokens, long outputTokens,
+        long serviceNanos) {
+      this(timeNanos, id, model, promptTokens, maxTokens, outputTokens, serviceNanos, UNKNOWN);
+    }
+
     public Request {
+      if (keepAliveNanos < 0 && keepAliveNanos != UNKNOWN) {
+        throw new IllegalArgumentException("keep_alive_ms must be >= 0 or -1 (forever), was " + keepAliveNanos + " ns");
+      }
       requireTime(timeNanos);
       Objects.requireNonNull(id, "id");
       Objects.requireNonNull(model, "model");

@@ -31,6 +31,7 @@ final class TraceReaderErrorsTest {
     "{\"type\":\"request\",\"t_ms\":2,\"model\":\"fast\",\"prompt_tokens\":-5} | t.jsonl line 2: \"prompt_tokens\" must be >= 0, was -5",
     "{\"type\":\"request\",\"t_ms\":2,\"model\":\"fast\",\"prompt_tokens\":2.5} | t.jsonl line 2: \"prompt_tokens\" must be a whole number",
     "{\"type\":\"request\",\"t_ms\":2,\"model\":7} | t.jsonl line 2: \"model\" must be a string",
+    "{\"type\":\"request\",\"t_ms\":2,\"model\":\"fast\",\"keep_alive_ms\":-2} | t.jsonl line 2: \"keep_alive_ms\" must be milliseconds >= 0, or -1 for forever, was -2",
     "{\"type\":\"request\",\"t_ms\":0.5,\"model\":\"fast\"} | t.jsonl line 2: this request (t_ms 0.5) is earlier than the one before it (t_ms 1); requests must be in time order",
     "{\"type\":\"evict\",\"t_ms\":2,\"model\":\"fast\",\"reason\":\"boredom\"} | t.jsonl line 2: unknown reason 'boredom'; known: max_models, cleanup, idle_ttl, pressure, budget, manual",
     "{\"type\":\"request_done\",\"t_ms\":2,\"id\":\"r\",\"status\":\"meh\"} | t.jsonl line 2: unknown status 'meh'; known: ok, error, rejected, cancelled",

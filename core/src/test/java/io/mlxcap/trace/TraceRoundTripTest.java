@@ -37,6 +37,9 @@ final class TraceRoundTripTest {
       new LoadFailed(3_000_000_000L, "qwen2.5-coder:32b", LoadCause.REQUEST, 999_999_999L, "corrupt \"weights\"\n"),
       new RequestDone(3_000_000_001L, "r1", Status.ERROR, 0, 1_000_000_001L, U, U, "corrupt weights"),
       new Request(4_000_000_000L, "r2", "fast", 12, U, U, 123_456_789L),
+      new Request(4_000_000_000L, "r3", "fast", 12, U, U, U, 0),
+      new Request(4_000_000_000L, "r4", "fast", 12, U, U, U, 300_000_000_000L),
+      new Request(4_000_000_000L, "r5", "fast", 12, U, U, U, TraceEvent.KEEP_ALIVE_FOREVER),
       new RequestDone(5_000_000_000L, "r2", Status.OK, 1_000, 2, 3, 40, null),
       new Memory(5_500_000_000L, 3_100_000_000L, 40_000_000_000L, 137_438_953_472L),
       new End(6_000_000_000L));
@@ -63,8 +66,8 @@ final class TraceRoundTripTest {
       assertEquals(header, reader.header());
       assertEquals(EVERY_KIND, reader.events().collect(Collectors.toList()));
       ReadReport report = reader.report();
-      assertEquals(12, report.lines());
-      assertEquals(11, report.events());
+      assertEquals(15, report.lines());
+      assertEquals(14, report.events());
       assertTrue(report.ended());
       assertEquals("", report.describe());
     }
@@ -74,11 +77,15 @@ final class TraceRoundTripTest {
   void lines_lookAsDocumented() {
     String text = write(TraceHeader.empty(), List.of(
         new Request(1_500_000_000L, "r1", "fast", 812, 256, U, U),
+        new Request(1_500_000_000L, "r2", "fast", 8, U, U, U, 0),
+        new Request(1_500_000_000L, "r3", "fast", 8, U, U, U, TraceEvent.KEEP_ALIVE_FOREVER),
         new Evict(2_000_000L, "phi3.5:3.8b", 2_750_000_000L, EvictionReason.IDLE_TTL),
         new RequestDone(2_500_000L, "r1", Status.OK, 0, 12_250_000L, 2_000_000_000L, 200, null)));
     assertEquals("""
         {"type":"header","format":"mlxcap-trace","version":1}
         {"type":"request","t_ms":1500,"id":"r1","model":"fast","prompt_tokens":812,"max_tokens":256}
+        {"type":"request","t_ms":1500,"id":"r2","model":"fast","prompt_tokens":8,"keep_alive_ms":0}
+        {"type":"request","t_ms":1500,"id":"r3","model":"fast","prompt_tokens":8,"keep_alive_ms":-1}
         {"type":"evict","t_ms":2,"model":"phi3.5:3.8b","reason":"idle_ttl","bytes":2750000000}
         {"type":"request_done","t_ms":2.5,"id":"r1","status":"ok","queue_ms":0,"load_wait_ms":12.25,"service_ms":2000,"output_tokens":200}
         """, text);

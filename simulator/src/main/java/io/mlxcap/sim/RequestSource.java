@@ -20,6 +20,8 @@ public interface RequestSource extends AutoCloseable {
     long promptTokens;
     long outputTokens;
     long serviceNanos;
+    /** The keep-alive the request asked for (Ollama's keep_alive), or {@link TraceEvent#UNKNOWN}. */
+    long keepAliveNanos = TraceEvent.UNKNOWN;
   }
 
   /** Fills {@code arrival} with the next request; false at the end. */
@@ -66,6 +68,7 @@ public interface RequestSource extends AutoCloseable {
     arrival.serviceNanos = r.serviceNanos() != TraceEvent.UNKNOWN
         ? r.serviceNanos()
         : serviceById.isEmpty() ? TraceEvent.UNKNOWN : serviceById.getOrDefault(r.id(), TraceEvent.UNKNOWN);
+    arrival.keepAliveNanos = r.keepAliveNanos();
   }
 
   /**
@@ -100,6 +103,8 @@ public interface RequestSource extends AutoCloseable {
     private int[] prompt = new int[1024];
     private int[] output = new int[1024];
     private long[] service;
+    /** Keep-alives, allocated at the first request that asks for one. */
+    private long[] keepAlive;
     private int size;
 
     /** Reads every request of {@code source}. */
@@ -196,6 +201,9 @@ public interface RequestSource extends AutoCloseable {
         if (service != null) {
           service = Arrays.copyOf(service, n);
         }
+        if (keepAlive != null) {
+          keepAlive = Arrays.copyOf(keepAlive, n);
+        }
       }
       int m = indexOf(a.model);
       times[size] = a.timeNanos;
@@ -208,6 +216,13 @@ public interface RequestSource extends AutoCloseable {
       }
       if (service != null) {
         service[size] = a.serviceNanos;
+      }
+      if (a.keepAliveNanos != TraceEvent.UNKNOWN && keepAlive == null) {
+        keepAlive = new long[times.length];
+        Arrays.fill(keepAlive, 0, size, TraceEvent.UNKNOWN);
+      }
+      if (keepAlive != null) {
+        keepAlive[size] = a.keepAliveNanos;
       }
       size++;
     }
@@ -246,6 +261,7 @@ public interface RequestSource extends AutoCloseable {
           a.promptTokens = prompt[next];
           a.outputTokens = output[next];
           a.serviceNanos = service == null ? TraceEvent.UNKNOWN : service[next];
+          a.keepAliveNanos = keepAlive == null ? TraceEvent.UNKNOWN : keepAlive[next];
           next++;
           return true;
         }

@@ -82,6 +82,8 @@ public final class Simulation {
   private long[] prompt;
   private long[] output;
   private long[] recordedService;
+  /** The keep-alive each request asked for, or ModelCache.KEEP_ALIVE_DEFAULT. */
+  private long[] keepAlive;
   private long[] workerStart;
   private boolean[] hit;
   private long[] kv;
@@ -173,6 +175,7 @@ public final class Simulation {
     prompt = new long[slots];
     output = new long[slots];
     recordedService = new long[slots];
+    keepAlive = new long[slots];
     workerStart = new long[slots];
     hit = new boolean[slots];
     kv = new long[slots];
@@ -241,6 +244,7 @@ public final class Simulation {
     prompt[slot] = pending.promptTokens;
     output[slot] = pending.outputTokens;
     recordedService[slot] = pending.serviceNanos;
+    keepAlive[slot] = pending.keepAliveNanos == TraceEvent.UNKNOWN ? ModelCache.KEEP_ALIVE_DEFAULT : pending.keepAliveNanos;
     switch (dispatcher.arrive(slot)) {
       case START -> acquire(slot, now);
       case QUEUED -> { }
@@ -261,6 +265,7 @@ public final class Simulation {
       prompt = java.util.Arrays.copyOf(prompt, n);
       output = java.util.Arrays.copyOf(output, n);
       recordedService = java.util.Arrays.copyOf(recordedService, n);
+      keepAlive = java.util.Arrays.copyOf(keepAlive, n);
       workerStart = java.util.Arrays.copyOf(workerStart, n);
       hit = java.util.Arrays.copyOf(hit, n);
       kv = java.util.Arrays.copyOf(kv, n);
@@ -272,7 +277,7 @@ public final class Simulation {
   private void acquire(int slot, long now) {
     workerStart[slot] = now;
     hit[slot] = true;
-    handle(cache.request(slot, names[modelOf[slot]], now), now);
+    handle(cache.request(slot, names[modelOf[slot]], keepAlive[slot], now), now);
   }
 
   private void loadDone(int model, long now) {

@@ -140,4 +140,23 @@ final class SimulationTest {
     assertEquals(46_000_000_000L, p.expected().peakRssBytes());
     assertEquals(51_000_000_000L, p.high().peakRssBytes());
   }
+
+  @Test
+  void keepAlive_fromTheTrace_isTheCoresRule() throws Exception {
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("keep-alive", ".jsonl");
+    try {
+      java.nio.file.Files.writeString(file, String.join("\n",
+          "{\"type\":\"request\",\"t_ms\":0,\"model\":\"fast\",\"service_ms\":1000,\"keep_alive_ms\":0}",
+          "{\"type\":\"request\",\"t_ms\":10000,\"model\":\"fast\",\"service_ms\":1000,\"keep_alive_ms\":0}",
+          "{\"type\":\"request\",\"t_ms\":20000,\"model\":\"fast\",\"service_ms\":1000}",
+          "{\"type\":\"request\",\"t_ms\":30000,\"model\":\"fast\",\"service_ms\":1000}", ""));
+      RequestSource.InMemory trace = RequestSource.InMemory.read(file, io.mlxcap.trace.TraceReader.Mode.STRICT);
+      SimResult r = run(settings(), trace);
+      assertEquals(3, r.totalLoads(), "keep_alive 0 unloads after each of the first two; the third stays for the fourth");
+      assertEquals(2L, r.evictions().get("idle_ttl"));
+      assertEquals(3, r.coldStarts());
+    } finally {
+      java.nio.file.Files.delete(file);
+    }
+  }
 }
