@@ -77,6 +77,22 @@ public record ModelSpec(String name, List<String> aliases, SizeRange size, Perfo
     return size.bytes(estimate) + details.overheadBytes();
   }
 
+  /**
+   * Why a request of {@code promptTokens} asking for {@code maxTokens} more does not fit this model's
+   * context, in one sentence; empty when it fits or the context is unknown. The rule both shells use:
+   * prompt + output must fit, so one request's working memory ({@code kv_bytes_per_token} × context)
+   * is bounded. An unknown count (negative) counts as 0.
+   */
+  public java.util.Optional<String> contextExceeded(long promptTokens, long maxTokens) {
+    long context = details.contextTokens();
+    long asked = Math.max(0, promptTokens) + Math.max(0, maxTokens);
+    if (context == 0 || asked <= context) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of("this request needs " + asked + " tokens (" + Math.max(0, promptTokens) + " of prompt + "
+        + Math.max(0, maxTokens) + " to generate), more than the " + context + "-token context of " + name);
+  }
+
   /** Returns {@code name (alias, …)} as people read it in lists. */
   public String describe() {
     return aliases.isEmpty() ? name : name + " (" + String.join(", ", aliases) + ")";

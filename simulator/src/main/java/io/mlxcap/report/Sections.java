@@ -44,7 +44,9 @@ final class Sections {
       doc.paragraph(String.format(Locale.ROOT, "**No configuration serves every request within this budget: this one"
               + " refuses %,d of %,d requests (%.1f %%)**, %s. Raise the budget or give the server fewer or smaller"
               + " models.", rec.refused(), rec.requests(), 100.0 * rec.refused() / Math.max(1, rec.requests()),
-          rec.rejectedTooLarge() > 0 ? "models larger than its byte budget" : "its queue being full"));
+          rec.rejectedTooLarge() > 0 ? "models larger than its byte budget"
+              : rec.rejectedOverContext() > 0 && rec.rejectedQueueFull() == 0 ? "requests longer than their model's context"
+              : "its queue being full"));
     }
     List<Row> rows = table.rows();
     boolean[] front = Pareto.peakVersusLoads(rows);

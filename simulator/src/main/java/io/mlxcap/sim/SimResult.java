@@ -19,6 +19,7 @@ public record SimResult(
     long served,
     long rejectedQueueFull,
     long rejectedTooLarge,
+    long rejectedOverContext,
     long hits,
     long coldStarts,
     long peakRssBytes,
@@ -44,6 +45,11 @@ public record SimResult(
   /** Loads of every cause. */
   public long totalLoads() {
     return loads.values().stream().mapToLong(Long::longValue).sum();
+  }
+
+  /** Requests refused for any reason: queue full, model larger than the budget, past the model's context. */
+  public long rejected() {
+    return rejectedQueueFull + rejectedTooLarge + rejectedOverContext;
   }
 
   /** Evictions of every reason. */

@@ -110,6 +110,9 @@ public final class Simulation {
   private long peakAt;
   /** Models loading or resident now, by index, and a counter bumped whenever that set changes. */
   private final boolean[] present;
+  /** Each model's context length (0 unknown), and whether it has one to check. */
+  private final long[] contextTokens;
+  private final boolean[] overContext;
   private long residency;
   private long peakResidency = -1;
   private List<String> peakModels = List.of();
@@ -122,6 +125,7 @@ public final class Simulation {
   private long served;
   private long rejectedQueue;
   private long rejectedTooLarge;
+  private long rejectedOverContext;
   private long hits;
   private long cold;
   private long preloadsSkipped;
@@ -152,10 +156,14 @@ public final class Simulation {
     names = new String[n];
     modelBytes = new long[n];
     performance = new Performance[n];
+    contextTokens = new long[n];
+    overContext = new boolean[n];
     for (int i = 0; i < n; i++) {
       names[i] = specs.get(i).name();
       modelBytes[i] = specs.get(i).residentBytes(estimate);
       performance[i] = specs.get(i).performance();
+      contextTokens[i] = specs.get(i).details().contextTokens();
+      overContext[i] = contextTokens[i] > 0;
       byCanonical.put(names[i], i);
     }
     present = new boolean[n];
@@ -244,6 +252,16 @@ public final class Simulation {
     prompt[slot] = pending.promptTokens;
     output[slot] = pending.outputTokens;
     recordedService[slot] = pending.serviceNanos;
+    if (overContext[model]) {
+      // The server refuses it before it waits for anything (400 context_length_exceeded): so does the replay.
+      long asked = Math.max(0, pending.promptTokens) + Math.max(0, pending.outputTokens);
+      if (asked > contextTokens[model]) {
+        rejectedOverContext++;
+        freeSlot(slot);
+        readNext(source);
+        return;
+      }
+    }
     keepAlive[slot] = pending.keepAliveNanos == TraceEvent.UNKNOWN ? ModelCache.KEEP_ALIVE_DEFAULT : pending.keepAliveNanos;
     switch (dispatcher.arrive(slot)) {
       case START -> acquire(slot, now);
@@ -539,7 +557,7 @@ public final class Simulation {
           modelEvictions[i], modelColdWait[i]));
     }
     double mean = end > 0 ? rssIntegral / end : lastRss;
-    return new SimResult(estimate, requests, served, rejectedQueue, rejectedTooLarge, hits, cold, peak, peakAt, peakModels,
+    return new SimResult(estimate, requests, served, rejectedQueue, rejectedTooLarge, rejectedOverContext, hits, cold, peak, peakAt, peakModels,
         mean,
         ramLine, aboveLine, end, loads, evictions, preloadsSkipped, coldWait, latency, queueWait, models,
         timeline.points(end));

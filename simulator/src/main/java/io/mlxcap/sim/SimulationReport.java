@@ -55,9 +55,9 @@ public final class SimulationReport {
   }
 
   private static String rejected(SimResult e) {
-    long rejected = e.rejectedQueueFull() + e.rejectedTooLarge();
-    return rejected == 0 ? "" : String.format(Locale.ROOT, "; %d rejected (queue full %d, too large %d)", rejected,
-        e.rejectedQueueFull(), e.rejectedTooLarge());
+    long rejected = e.rejected();
+    return rejected == 0 ? "" : String.format(Locale.ROOT, "; %d rejected (queue full %d, too large %d, over context %d)",
+        rejected, e.rejectedQueueFull(), e.rejectedTooLarge(), e.rejectedOverContext());
   }
 
   private static String nonZero(Map<String, Long> counts) {
@@ -134,7 +134,8 @@ public final class SimulationReport {
     root.put("host", host);
     root.put("requests", e.requests());
     root.put("served", e.served());
-    root.put("rejected", Ordered.map("queue_full", e.rejectedQueueFull(), "too_large", e.rejectedTooLarge()));
+    root.put("rejected", Ordered.map("queue_full", e.rejectedQueueFull(), "too_large", e.rejectedTooLarge(),
+        "over_context", e.rejectedOverContext()));
     root.put("span_s", e.endNanos() / 1e9);
     root.put("peak_rss_bytes", bounds(SimResult::peakRssBytes));
     root.put("peak_at_s", Ordered.map("low", p.low().peakAtNanos() / 1e9, "expected", e.peakAtNanos() / 1e9,

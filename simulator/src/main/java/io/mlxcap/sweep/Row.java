@@ -30,6 +30,7 @@ public record Row(
     long served,
     long rejectedQueueFull,
     long rejectedTooLarge,
+    long rejectedOverContext,
     long hits,
     long coldStarts,
     Map<String, Long> loads,
@@ -56,7 +57,7 @@ public record Row(
     return new Row(index, configuration, p.settings(), p.host(), ramLine, budget,
         Bounds.of(p, SimResult::peakRssBytes), Bounds.of(p, r -> Math.round(r.meanRssBytes())),
         Bounds.of(p, SimResult::aboveLineNanos), e.requests(), e.served(), e.rejectedQueueFull(),
-        e.rejectedTooLarge(), e.hits(), e.coldStarts(), e.loads(), e.evictions(),
+        e.rejectedTooLarge(), e.rejectedOverContext(), e.hits(), e.coldStarts(), e.loads(), e.evictions(),
         q(e.coldWait(), 0.5), q(e.coldWait(), 0.95), q(e.coldWait(), 0.99),
         q(e.latency(), 0.5), q(e.latency(), 0.95), q(e.latency(), 0.99), e.endNanos(), p.high().peakModels());
   }
@@ -70,9 +71,9 @@ public record Row(
     return loads.values().stream().mapToLong(Long::longValue).sum();
   }
 
-  /** Requests refused: queue full or model larger than the byte budget. */
+  /** Requests refused: queue full, model larger than the byte budget, or past the model's context. */
   public long refused() {
-    return rejectedQueueFull + rejectedTooLarge;
+    return rejectedQueueFull + rejectedTooLarge + rejectedOverContext;
   }
 
   /** Hours the trace spans (at least a second, so rates stay finite). */

@@ -80,7 +80,7 @@ public final class SweepTable {
     c.addAll(List.of("ram_line_bytes", "budget_bytes", "peak_rss_low_bytes", "peak_rss_expected_bytes",
         "peak_rss_high_bytes", "mean_rss_low_bytes", "mean_rss_expected_bytes", "mean_rss_high_bytes",
         "above_line_low_s", "above_line_expected_s", "above_line_high_s", "requests", "served", "refused_queue_full",
-        "refused_too_large", "hits", "cold_starts", "cold_starts_per_hour", "loads", "loads_per_hour"));
+        "refused_too_large", "refused_over_context", "hits", "cold_starts", "cold_starts_per_hour", "loads", "loads_per_hour"));
     for (LoadCause cause : LoadCause.values()) {
       c.add("loads_" + cause.wireName());
     }
@@ -131,6 +131,7 @@ public final class SweepTable {
     v.put("served", r.served());
     v.put("refused_queue_full", r.rejectedQueueFull());
     v.put("refused_too_large", r.rejectedTooLarge());
+    v.put("refused_over_context", r.rejectedOverContext());
     v.put("hits", r.hits());
     v.put("cold_starts", r.coldStarts());
     v.put("cold_starts_per_hour", round(r.coldStartsPerHour()));

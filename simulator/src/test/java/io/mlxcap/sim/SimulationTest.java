@@ -159,4 +159,18 @@ final class SimulationTest {
       java.nio.file.Files.delete(file);
     }
   }
+
+  @Test
+  void pastTheModelsContext_isRefusedBeforeItWaits_asTheServerRefusesIt() {
+    // qwen2.5-coder:32b ("default") takes 32,768 tokens of prompt + output.
+    SimResult r = run(settings(), trace(
+        0.0, "default", 30_000, 2_768, 1.0,
+        1.0, "default", 30_000, 2_769, 1.0));
+    assertEquals(1, r.rejectedOverContext());
+    assertEquals(1, r.served());
+    assertEquals(2, r.requests());
+    assertEquals(java.util.Optional.empty(), TABLE.resolve("default").contextExceeded(30_000, 2_768));
+    assertEquals("this request needs 32769 tokens (30000 of prompt + 2769 to generate), more than the 32768-token"
+        + " context of qwen2.5-coder:32b", TABLE.resolve("default").contextExceeded(30_000, 2_769).orElseThrow());
+  }
 }
