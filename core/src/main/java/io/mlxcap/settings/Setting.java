@@ -33,7 +33,7 @@ public enum Setting {
       "a whole number >= 0");
 
   /** Other MLX_ variables mlxcap knows (read by the server, not the cache), so they are not reported as typos. */
-  static final List<String> OTHER_KNOWN = List.of("MLX_API_KEY");
+  static final List<String> OTHER_KNOWN = List.of("MLX_API_KEY", "MLX_ALLOWED_ORIGINS");
 
   private final String defaultValue;
   private final String meaning;

@@ -4,7 +4,7 @@ package io.mlxcap.time;
  * A source of time in nanoseconds; the only way mlxcap reads a clock.
  *
  * <p>Only differences between two readings of the same ticker mean anything. The server uses
- * {@link #system()}; tests and the simulator use a {@link FakeTicker} they advance themselves.
+ * {@link #system()}; tests use a FakeTicker (in the core test-jar) that they advance themselves.
  */
 @FunctionalInterface
 public interface Ticker {

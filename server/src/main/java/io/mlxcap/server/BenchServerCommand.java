@@ -86,7 +86,7 @@ final class BenchServerCommand implements Runnable {
       try (LoadedModel loaded = LoadedModel.load(modelsDir.resolve(SynthModelFile.directoryFor(model.name())))) {
         for (int i = -50; i < requests; i++) {
           long start = System.nanoTime();
-          loaded.generate("user: hi\nassistant: ", 1, 0, 0, s -> { });
+          loaded.generate("user: hi\nassistant: ", 1, 0, 0, s -> true);
           if (i >= 0) {
             generate[i] = System.nanoTime() - start;
           }

@@ -21,7 +21,11 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = "Serve the models in --models-dir (built by synth-models) over OpenAI- and Ollama-compatible HTTP, "
         + "holding them in the shared cache core under the MLX_* settings of the environment, and record every "
-        + "request as a v1 trace. Stops cleanly on SIGTERM or Ctrl-C (the trace gets its end line).")
+        + "request as a v1 trace. On SIGTERM or Ctrl-C it drains: new requests get 503, requests in flight get"
+        + " --drain to finish, the rest are cancelled and recorded so, and the trace gets its end line.%n%n"
+        + "Environment: the MLX_* settings (mlxcap simulate --help lists them); MLX_API_KEY, a key every endpoint"
+        + " but /health then wants as Authorization: Bearer <key> (empty or unset: no key); MLX_ALLOWED_ORIGINS,"
+        + " comma-separated browser origins allowed beyond loopback (* for any), like Ollama's OLLAMA_ORIGINS.")
 final class ServeCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -44,9 +48,14 @@ final class ServeCommand implements Runnable {
   @Option(names = "--max-body", defaultValue = "1MiB", paramLabel = "SIZE", description = "Largest request body. Default: ${DEFAULT-VALUE}.")
   String maxBody;
 
+  @Option(names = "--drain", defaultValue = "30s", paramLabel = "DURATION",
+      description = "On SIGTERM, how long requests in flight get to finish before they are cancelled, e.g. 30s or 0s. Default: ${DEFAULT-VALUE}.")
+  String drain;
+
   @Override
   public void run() {
     Duration sample = Durations.parse("--memory-sample", memorySample);
+    Duration grace = Durations.parse("--drain", drain);
     long bodyLimit = parseSize(maxBody);
     ModelTable models = io.mlxcap.server.model.SynthModelFile.tableOf(modelsDir);
     Map<String, String> env = System.getenv();
@@ -61,16 +70,41 @@ final class ServeCommand implements Runnable {
     }
     DjlEngine.start(Path.of(System.getProperty("mlxcap.djlCache", ".cache/djl")));
     ModelHost host = new ModelHost(settings, models, modelsDir, Ticker.system(), traceFile, new ServerMetrics());
-    ApiServer api = new ApiServer(host, new ApiServer.Options(bind, port, env.get("MLX_API_KEY"), bodyLimit));
+    ApiServer api = new ApiServer(host, new ApiServer.Options(bind, port, apiKey(env, spec.commandLine().getErr()), bodyLimit,
+        origins(env)));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      // Drain first, with HTTP still up so requests in flight can finish their answers; then stop.
+      int cancelled = host.drain(grace);
+      if (cancelled > 0) {
+        spec.commandLine().getErr().printf("mlxcap serve: cancelled %d requests still running after --drain %s%n", cancelled,
+            Durations.format(grace.toNanos() / 1e9));
+        spec.commandLine().getErr().flush();
+      }
       api.close();
       host.close();
     }, "mlxcap-shutdown"));
+    host.warnings().forEach(w -> spec.commandLine().getErr().println("mlxcap: warning: " + w));
     host.start(sample);
     int actual = api.start();
     spec.commandLine().getOut().printf("mlxcap serve: listening on http://%s:%d, %d models, recording %s%n", bind, actual,
         models.models().size(), traceFile);
     spec.commandLine().getOut().flush();
+  }
+
+  /** MLX_API_KEY: empty means no key, like every other variable, with a warning since it may be a mistake. */
+  static String apiKey(Map<String, String> env, java.io.PrintWriter err) {
+    String key = env.get("MLX_API_KEY");
+    if (key != null && key.isBlank()) {
+      err.println("mlxcap: warning: MLX_API_KEY is set but empty: no API key is required");
+      return null;
+    }
+    return key;
+  }
+
+  /** MLX_ALLOWED_ORIGINS, comma-separated. */
+  static java.util.List<String> origins(Map<String, String> env) {
+    String value = env.getOrDefault("MLX_ALLOWED_ORIGINS", "");
+    return java.util.Arrays.stream(value.split(",")).map(String::strip).filter(v -> !v.isEmpty()).toList();
   }
 
   static long parseSize(String text) {

@@ -1,32 +1,40 @@
 package io.mlxcap.server.host;
 
 import io.mlxcap.ByteSize;
+import io.mlxcap.cache.CacheActions;
 import io.mlxcap.cache.CacheEvent;
 import io.mlxcap.cache.CacheEvent.Evicted;
 import io.mlxcap.cache.CacheEvent.Hit;
+import io.mlxcap.cache.CacheEvent.Joined;
 import io.mlxcap.cache.CacheEvent.LoadFailed;
+import io.mlxcap.cache.CacheEvent.LoadFinished;
 import io.mlxcap.cache.CacheEvent.LoadSkipped;
 import io.mlxcap.cache.CacheEvent.LoadStarted;
 import io.mlxcap.cache.CacheEvent.Ready;
 import io.mlxcap.cache.CacheEvent.Rejected;
 import io.mlxcap.cache.CacheEvent.UnloadRefused;
+import io.mlxcap.cache.CacheEvent.Waiting;
 import io.mlxcap.cache.CachedModel;
 import io.mlxcap.cache.LoadCause;
 import io.mlxcap.cache.ModelCache;
 import io.mlxcap.lifecycle.Dispatcher;
 import io.mlxcap.model.ModelSpec;
 import io.mlxcap.model.ModelTable;
+import io.mlxcap.model.SizeRange;
 import io.mlxcap.server.model.LoadedModel;
 import io.mlxcap.server.model.SynthModelFile;
 import io.mlxcap.settings.Settings;
 import io.mlxcap.time.Ticker;
 import io.mlxcap.trace.TraceEvent;
 import io.mlxcap.trace.TraceHeader;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -37,66 +45,102 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The server's shell around the cache core: one lock around {@link ModelCache} and
  * {@link Dispatcher}; their decisions are carried out outside it — loads on a loader pool, unloads
  * on the thread that got the decision — and recorded in the trace and the metrics.
  *
+ * <h2>One cycle</h2>
+ * Everything that changes the core goes through {@link #decide}: take the lock, read the ticker, ask
+ * the core, carry out what it decided ({@link Acting}, the server's {@link CacheActions}: bookkeeping
+ * and recording under the lock, I/O collected), unlock, then run the I/O, each step's failure logged
+ * and counted without stopping the rest.
+ *
  * <h2>A request's path</h2>
- * {@link #begin} records the arrival, takes a worker or waits in the FIFO queue (or is refused with
- * 503), asks the cache for its model and waits until the model is ready: a hit, a load it joined or
- * started, or room freed for it. It returns a {@link Lease}; the caller generates with the lease's
- * model and closes the lease, which releases the pin and hands the worker to the next queued request.
+ * {@link #begin} records the arrival (refusing it at once past its model's context, when the queue is
+ * full, or while draining), takes a worker or waits in the FIFO queue, asks the cache for its model
+ * and waits until the model is ready: a hit, a load it joined or started, or room freed for it. It
+ * returns a {@link Lease}; the caller generates with the lease's model, checking
+ * {@link Lease#cancelled()} as it goes, and closes the lease, which releases the pin and hands the
+ * worker to the next queued request. A request that leaves early — interrupted or cancelled while
+ * queued, while waiting for its model, or while generating — leaves the queue, the cache and the
+ * dispatcher the same way, and is recorded {@code cancelled}.
  *
  * <h2>Safety</h2>
  * A model is only closed after the core evicted it, and the core never evicts a pinned model, so no
  * generation ever runs on a closed model. Loading and closing the same model take that model's lock,
- * so a new load waits for the old instance to be closed. The pressure rule is fed after every load
- * and at every cleanup tick, as in the simulator.
+ * so a new load waits for the old instance to be closed. Before the core may evict anything for a
+ * load, the model's files are checked ({@link LoadedModel#check}); a model whose load failed is not
+ * tried again before a back-off (5 s, doubling to 5 min) and its requests get 503 with
+ * {@code Retry-After}. The pressure rule is fed after every load and at every cleanup tick, as in the
+ * simulator, when the host's memory can be read.
  */
 public final class ModelHost implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelHost.class);
+  /** How long a model whose load failed is not tried again; doubles with each failure in a row, up to {@link #MAX_RETRY}. */
+  static final Duration FIRST_RETRY = Duration.ofSeconds(5);
+  static final Duration MAX_RETRY = Duration.ofMinutes(5);
+  /** After a drain's grace, how long cancelled requests get to stop and be recorded. */
+  private static final Duration CANCEL_WAIT = Duration.ofSeconds(10);
+  private static final long NOT_READY = Long.MIN_VALUE;
+
   private final Settings settings;
   private final ModelTable table;
   private final Path modelsDir;
   private final Ticker ticker;
-  private final MemoryProbe probe = new MemoryProbe();
+  private final MemoryProbe probe;
+  private final Loader loader;
+  private final boolean pressureRule;
+  private final List<String> warnings = new ArrayList<>();
   private final ServerMetrics metrics;
   private final TraceRecorder trace;
   private final long startNanos;
 
   private final ReentrantLock lock = new ReentrantLock();
+  /** Signalled whenever a request leaves: a drain waits on it. */
+  private final Condition left = lock.newCondition();
   private final ModelCache cache;
   private final Dispatcher dispatcher;
   private final Map<Long, Pending> pending = new HashMap<>();
   private final Map<String, LoadedModel> instances = new HashMap<>();
   private final Map<String, Long> loadStarts = new HashMap<>();
   private final Map<String, LoadCause> loadCauses = new HashMap<>();
+  private final Map<String, Backoff> backoff = new HashMap<>();
   private final Map<String, Object> modelLocks = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
+  private boolean draining;
 
   private final ExecutorService loaders = Executors.newCachedThreadPool(daemon("mlxcap-loader"));
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(daemon("mlxcap-cleanup"));
   private volatile boolean closed;
 
-  /** A request between arrival and release. */
+  /** A model whose load failed: not tried again before {@code until} (ticker time). */
+  private record Backoff(long until, int failures) {}
+
+  /** A request between arrival and the end of its answer. */
   private static final class Pending {
     final long id;
     final String traceId;
     final String model;
-    final long arrival;
+    final long keepAlive;
     final CompletableFuture<Void> worker = new CompletableFuture<>();
     final CompletableFuture<LoadedModel> ready = new CompletableFuture<>();
-    long workerStart;
+    long arrival;
+    long workerStart = NOT_READY;
     boolean inCache;
     boolean hit = true;
+    volatile boolean cancelled;
 
-    Pending(long id, String model, long arrival) {
+    Pending(long id, String model, long keepAlive) {
       this.id = id;
       this.traceId = "r" + id;
       this.model = model;
-      this.arrival = arrival;
+      this.keepAlive = keepAlive;
     }
   }
 
@@ -105,14 +149,31 @@ public final class ModelHost implements AutoCloseable {
    * (none when null); start it with {@link #start}.
    */
   public ModelHost(Settings settings, ModelTable table, Path modelsDir, Ticker ticker, Path traceFile, ServerMetrics metrics) {
+    this(settings, table, modelsDir, ticker, traceFile, metrics, new MemoryProbe(), LoadedModel::load);
+  }
+
+  /** How a model's folder becomes a loaded model: {@link LoadedModel#load}; a test may make it fail. */
+  interface Loader {
+    LoadedModel load(Path dir) throws IOException;
+  }
+
+  ModelHost(Settings settings, ModelTable table, Path modelsDir, Ticker ticker, Path traceFile, ServerMetrics metrics,
+      MemoryProbe probe, Loader loader) {
+    this.loader = loader;
     this.settings = settings;
     this.table = table;
     this.modelsDir = modelsDir.toAbsolutePath().normalize();
     this.ticker = ticker;
     this.metrics = metrics;
+    this.probe = probe;
     this.startNanos = ticker.read();
-    this.cache = ModelCache.create(settings.cache(), m -> table.resolve(m).residentBytes(io.mlxcap.model.SizeRange.Estimate.EXPECTED));
+    this.cache = ModelCache.create(settings.cache(), m -> table.resolve(m).residentBytes(SizeRange.Estimate.EXPECTED));
     this.dispatcher = new Dispatcher(settings.maxConcurrentRequests(), settings.maxQueue());
+    boolean wantsPressure = settings.cache().pressureThreshold() != io.mlxcap.cache.CachePolicy.NO_PRESSURE_THRESHOLD;
+    this.pressureRule = probe.readsHostMemory();
+    if (!pressureRule && wantsPressure) {
+      warnings.add("cannot read the host's memory (/proc/meminfo): MLX_MEMORY_PRESSURE_THRESHOLD is not enforced");
+    }
     MemoryProbe.Reading host = probe.read();
     this.trace = TraceRecorder.open(traceFile, new TraceHeader(Optional.of(Instant.now().toString()),
         Optional.of("mlxcap serve " + modelsDir), host.hostTotalBytes(), Runtime.getRuntime().availableProcessors(),
@@ -127,17 +188,15 @@ public final class ModelHost implements AutoCloseable {
     };
   }
 
+  /** What the operator should know about how this host runs (one sentence each), for the log at start. */
+  public List<String> warnings() {
+    return List.copyOf(warnings);
+  }
+
   /** Preloads, then runs the cleanup tick and memory sampling on their schedules. */
-  public void start(java.time.Duration memorySample) {
-    List<Runnable> actions = new ArrayList<>();
-    lock.lock();
-    try {
-      long now = ticker.read();
-      act(cache.preload(settings.preloadModels(), now), now, actions);
-    } finally {
-      lock.unlock();
-    }
-    actions.forEach(Runnable::run);
+  public void start(Duration memorySample) {
+    warnings.forEach(w -> LOG.warn(w));
+    decide(now -> cache.preload(settings.preloadModels(), now));
     long interval = settings.cleanupInterval().toMillis();
     if (interval > 0) {
       scheduler.scheduleAtFixedRate(this::tick, interval, interval, TimeUnit.MILLISECONDS);
@@ -147,9 +206,13 @@ public final class ModelHost implements AutoCloseable {
     }
   }
 
-  /** The model a name or alias stands for; 404 naming the known ones otherwise. */
+  /** The model a name or alias stands for (Ollama's {@code :latest} suffix allowed); 404 naming the known ones otherwise. */
   public ModelSpec resolve(String asked) {
-    return table.find(asked).orElseThrow(() -> new HostException(404,
+    Optional<ModelSpec> found = table.find(asked);
+    if (found.isEmpty() && asked.endsWith(":latest")) {
+      found = table.find(asked.substring(0, asked.length() - ":latest".length()));
+    }
+    return found.orElseThrow(() -> new HostException(404,
         "model '" + asked + "' not found; known models: " + table.describeAll()));
   }
 
@@ -161,6 +224,139 @@ public final class ModelHost implements AutoCloseable {
   /** The settings in force. */
   public Settings settings() {
     return settings;
+  }
+
+  // ---- the one cycle ----
+
+  /** State changes made under the lock; returns what the core decided, for {@link #decide} to carry out. */
+  private interface Decision {
+    List<CacheEvent> make(long now);
+  }
+
+  /**
+   * Locks, reads the ticker, makes {@code decision}, carries out the core's events (bookkeeping and
+   * recording under the lock), unlocks, then runs the I/O they call for; returns the events. An
+   * exception from {@code decision} leaves with the lock released and nothing carried out.
+   */
+  private List<CacheEvent> decide(Decision decision) {
+    Acting acting;
+    List<CacheEvent> events;
+    lock.lock();
+    try {
+      long now = ticker.read();
+      events = decision.make(now);
+      acting = new Acting(now);
+      CacheActions.apply(events, acting);
+      if (!events.isEmpty()) {
+        metrics.residentModels.set(cache.cached().stream().filter(c -> !c.loading()).count());
+        metrics.residentBytes.set(cache.residentBytes());
+      }
+    } finally {
+      lock.unlock();
+    }
+    acting.runIo();
+    return events;
+  }
+
+  /** What each decision of the core means to the server: under the lock, with the I/O kept for after. */
+  private final class Acting implements CacheActions {
+    private final long now;
+    private final List<Runnable> io = new ArrayList<>(0);
+
+    Acting(long now) {
+      this.now = now;
+    }
+
+    void runIo() {
+      for (Runnable step : io) {
+        try {
+          step.run();
+        } catch (RuntimeException | Error e) {
+          LOG.error("carrying out a cache decision failed; the server goes on", e);
+          metrics.internalErrors.labelValues("action").inc();
+        }
+      }
+    }
+
+    @Override
+    public void hit(Hit e) {
+      pending.get(e.requestId()).ready.complete(instances.get(e.model()));
+    }
+
+    @Override
+    public void ready(Ready e) {
+      pending.get(e.requestId()).ready.complete(instances.get(e.model()));
+    }
+
+    @Override
+    public void joined(Joined e) {
+      pending.get(e.requestId()).hit = false;
+    }
+
+    @Override
+    public void waiting(Waiting e) {
+      pending.get(e.requestId()).hit = false;
+    }
+
+    @Override
+    public void rejected(Rejected e) {
+      Pending p = pending.get(e.requestId());
+      p.inCache = false;
+      p.ready.completeExceptionally(e.reason() == CacheEvent.RejectReason.TOO_LARGE
+          ? new HostException(413, e.detail())
+          : HostException.unavailable("model " + e.model() + " could not be loaded: " + e.detail(), retryAfter(e.model(), now)));
+    }
+
+    @Override
+    public void loadStarted(LoadStarted e) {
+      if (e.requestId() != CacheEvent.NO_REQUEST) {
+        pending.get(e.requestId()).hit = false;
+      }
+      loadStarts.put(e.model(), now);
+      loadCauses.put(e.model(), e.cause());
+      trace.loadStart(now, e.model(), e.cause(), e.expectedBytes());
+      io.add(() -> loaders.execute(() -> load(e.model())));
+    }
+
+    @Override
+    public void loadFinished(LoadFinished e) {
+      long duration = now - loadStarts.remove(e.model());
+      LoadCause cause = loadCauses.remove(e.model());
+      backoff.remove(e.model());
+      trace.load(now, e.model(), cause, e.bytes(), duration);
+      metrics.loads.labelValues(e.model(), cause.wireName()).inc();
+      metrics.loadDuration.observe(duration / 1e9);
+    }
+
+    @Override
+    public void loadFailed(LoadFailed e) {
+      long duration = now - loadStarts.remove(e.model());
+      trace.loadFailed(now, e.model(), loadCauses.remove(e.model()), duration, e.error());
+      metrics.loadFailures.labelValues(e.model()).inc();
+      Backoff before = backoff.get(e.model());
+      int failures = before == null ? 1 : before.failures() + 1;
+      long wait = Math.min(MAX_RETRY.toNanos(), FIRST_RETRY.toNanos() << Math.min(failures - 1, 20));
+      backoff.put(e.model(), new Backoff(now + wait, failures));
+    }
+
+    @Override
+    public void evicted(Evicted e) {
+      LoadedModel instance = instances.remove(e.model());
+      trace.evict(now, e.model(), e.bytes(), e.reason());
+      metrics.evictions.labelValues(e.model(), e.reason().wireName()).inc();
+      io.add(() -> closeModel(e.model(), instance));
+      io.add(ModelHost.this::sampleMemory);
+    }
+
+    @Override
+    public void loadSkipped(LoadSkipped e) {
+      // The caller (preload, a manual load) reads why from the events.
+    }
+
+    @Override
+    public void unloadRefused(UnloadRefused e) {
+      // The caller (a manual unload) reads why from the events.
+    }
   }
 
   // ---- a request's path ----
@@ -191,6 +387,11 @@ public final class ModelHost implements AutoCloseable {
       return request.traceId;
     }
 
+    /** True once the host asks this request to stop (the server is shutting down): stop generating and close. */
+    public boolean cancelled() {
+      return request.cancelled;
+    }
+
     /** Marks the request served with {@code tokens} output tokens. */
     public void succeeded(long tokens) {
       status = TraceEvent.Status.OK;
@@ -200,6 +401,12 @@ public final class ModelHost implements AutoCloseable {
     /** Marks the request failed while generating. */
     public void failed(String reason) {
       status = TraceEvent.Status.ERROR;
+      error = reason;
+    }
+
+    /** Marks the request cancelled: its client left, or the host asked it to stop. The default until it succeeds. */
+    public void cancel(String reason) {
+      status = TraceEvent.Status.CANCELLED;
       error = reason;
     }
 
@@ -214,49 +421,29 @@ public final class ModelHost implements AutoCloseable {
   }
 
   /**
-   * Admits a request for {@code model} (canonical) as asked by the client ({@code asked}): waits for a
-   * worker and for the model, and returns the lease.
+   * Admits a request for {@code spec} as asked by the client ({@code asked}): waits for a worker and
+   * for the model, and returns the lease.
    *
-   * @throws HostException 503 when the queue is full or the model's load failed, 413 when the model
-   *     is larger than the byte budget
+   * @param keepAliveNanos how long the model should stay once idle (Ollama's {@code keep_alive}),
+   *     {@link ModelCache#KEEP_ALIVE_DEFAULT} or {@link ModelCache#KEEP_ALIVE_FOREVER}
+   * @throws HostException 400 past the model's context; 503 when the queue is full, the server is
+   *     draining, the model cannot be loaded or the request was cancelled; 413 when the model is
+   *     larger than the byte budget
    */
-  public Lease begin(String asked, String model, long promptTokens, long maxTokens) {
-    long id = ids.incrementAndGet();
-    Pending request;
-    lock.lock();
+  public Lease begin(String asked, ModelSpec spec, long promptTokens, long maxTokens, long keepAliveNanos) {
+    Pending request = new Pending(ids.incrementAndGet(), spec.name(), keepAliveNanos);
+    decide(now -> {
+      admit(request, asked, spec, promptTokens, maxTokens, now);
+      return List.of();
+    });
     try {
-      long now = ticker.read();
-      request = new Pending(id, model, now);
-      trace.request(now, request.traceId, asked, promptTokens, maxTokens);
-      switch (dispatcher.arrive(id)) {
-        case START -> request.worker.complete(null);
-        case QUEUED -> pending.put(id, request);
-        case REJECTED -> {
-          trace.done(now, request.traceId, TraceEvent.Status.REJECTED, TraceEvent.UNKNOWN, TraceEvent.UNKNOWN,
-              TraceEvent.UNKNOWN, TraceEvent.UNKNOWN, "queue full");
-          metrics.requests.labelValues("rejected").inc();
-          throw new HostException(503, "the server is busy: " + settings.maxQueue()
-              + " requests already wait (MLX_MAX_QUEUE); try again later");
-        }
-      }
-      metrics.waiting.set(dispatcher.queued());
-    } finally {
-      lock.unlock();
+      await(request.worker);
+    } catch (HostException e) {
+      decide(now -> leaveQueue(request, e, now));
+      throw e;
     }
-    await(request.worker);
-    List<Runnable> actions = new ArrayList<>();
-    lock.lock();
     try {
-      long now = ticker.read();
-      request.workerStart = now;
-      request.inCache = true;
-      pending.put(id, request);
-      act(cache.request(id, model, now), now, actions);
-    } finally {
-      lock.unlock();
-    }
-    actions.forEach(Runnable::run);
-    try {
+      decide(now -> acquire(request, now));
       LoadedModel loaded = await(request.ready);
       long ready = ticker.read();
       if (!request.hit) {
@@ -264,34 +451,123 @@ public final class ModelHost implements AutoCloseable {
       }
       return new Lease(request, loaded, ready);
     } catch (HostException e) {
-      finish(request, e.status() == 413 ? TraceEvent.Status.REJECTED : TraceEvent.Status.ERROR, ticker.read(),
-          TraceEvent.UNKNOWN, e.getMessage());
+      TraceEvent.Status status = e.cancelled() ? TraceEvent.Status.CANCELLED
+          : e.status() == 413 ? TraceEvent.Status.REJECTED : TraceEvent.Status.ERROR;
+      finish(request, status, NOT_READY, TraceEvent.UNKNOWN, e.getMessage());
       throw e;
     }
   }
 
-  private void finish(Pending request, TraceEvent.Status status, long ready, long outputTokens, String error) {
-    List<Runnable> actions = new ArrayList<>();
-    lock.lock();
-    try {
-      long now = ticker.read();
-      pending.remove(request.id);
-      if (request.inCache) {
-        act(cache.release(request.id, now), now, actions);
-      }
-      long next = dispatcher.finished();
-      if (next != Dispatcher.NONE) {
-        pending.get(next).worker.complete(null);
-      }
-      metrics.waiting.set(dispatcher.queued());
-      trace.done(now, request.traceId, status, request.workerStart - request.arrival, ready - request.workerStart,
-          now - ready, outputTokens, error);
-      metrics.requests.labelValues(status.name().toLowerCase(java.util.Locale.ROOT)).inc();
-      metrics.latency.observe((now - request.arrival) / 1e9);
-    } finally {
-      lock.unlock();
+  /** Records the arrival; refuses it (recorded) past the context, while draining or when the queue is full. */
+  private void admit(Pending request, String asked, ModelSpec spec, long promptTokens, long maxTokens, long now) {
+    request.arrival = now;
+    trace.request(now, request.traceId, asked, promptTokens, maxTokens,
+        request.keepAlive == ModelCache.KEEP_ALIVE_DEFAULT ? TraceEvent.UNKNOWN : request.keepAlive);
+    Optional<String> overContext = spec.contextExceeded(promptTokens, maxTokens);
+    if (overContext.isPresent()) {
+      refuse(request, now, overContext.get());
+      throw HostException.invalid(overContext.get(), "context_length_exceeded");
     }
-    actions.forEach(Runnable::run);
+    if (draining) {
+      refuse(request, now, "draining");
+      throw HostException.unavailable("the server is shutting down; try again on another or later", 5);
+    }
+    switch (dispatcher.arrive(request.id)) {
+      case START -> request.worker.complete(null);
+      case QUEUED -> { }
+      case REJECTED -> {
+        refuse(request, now, "queue full");
+        throw HostException.unavailable("the server is busy: " + settings.maxQueue()
+            + " requests already wait (MLX_MAX_QUEUE); try again later", 1);
+      }
+    }
+    pending.put(request.id, request);
+    metrics.waiting.set(dispatcher.queued());
+  }
+
+  private void refuse(Pending request, long now, String why) {
+    trace.done(now, request.traceId, TraceEvent.Status.REJECTED, TraceEvent.UNKNOWN, TraceEvent.UNKNOWN,
+        TraceEvent.UNKNOWN, TraceEvent.UNKNOWN, why);
+    metrics.requests.labelValues("rejected").inc();
+  }
+
+  /** A queued request leaves before it got a worker; if it got one meanwhile, it gives it back. */
+  private List<CacheEvent> leaveQueue(Pending request, HostException why, long now) {
+    if (dispatcher.cancel(request.id)) {
+      pending.remove(request.id);
+      metrics.waiting.set(dispatcher.queued());
+      record(request, TraceEvent.Status.CANCELLED, NOT_READY, TraceEvent.UNKNOWN, why.getMessage(), now);
+      left.signalAll();
+      return List.of();
+    }
+    return release(request, TraceEvent.Status.CANCELLED, NOT_READY, TraceEvent.UNKNOWN, why.getMessage(), now);
+  }
+
+  /** With a worker: asks the cache for the model, after the checks that must come before any eviction. */
+  private List<CacheEvent> acquire(Pending request, long now) {
+    request.workerStart = now;
+    if (request.cancelled) {
+      throw HostException.cancelled("the request was cancelled: the server is shutting down");
+    }
+    Backoff failed = backoff.get(request.model);
+    if (failed != null && now < failed.until() && !instances.containsKey(request.model)) {
+      throw HostException.unavailable("model " + request.model + " failed to load " + failed.failures()
+          + (failed.failures() == 1 ? " time" : " times in a row") + "; it is tried again in "
+          + seconds(failed.until() - now) + " s", seconds(failed.until() - now));
+    }
+    if (!instances.containsKey(request.model) && !loadStarts.containsKey(request.model)) {
+      checkFiles(request.model);
+    }
+    request.inCache = true;
+    return cache.request(request.id, request.model, request.keepAlive, now);
+  }
+
+  private long retryAfter(String model, long now) {
+    Backoff failed = backoff.get(model);
+    return failed == null ? 1 : seconds(failed.until() - now);
+  }
+
+  private static long seconds(long nanos) {
+    return Math.max(1, (nanos + 999_999_999L) / 1_000_000_000L);
+  }
+
+  /** Checks the model's files before the cache may evict anything for it: 503 saying what is wrong. */
+  private void checkFiles(String model) {
+    try {
+      LoadedModel.check(directoryOf(model));
+    } catch (IOException | IllegalArgumentException e) {
+      throw HostException.unavailable("model " + model + " cannot be loaded: " + clientSafe(e.getMessage()), 60);
+    }
+  }
+
+  private void finish(Pending request, TraceEvent.Status status, long ready, long outputTokens, String error) {
+    decide(now -> release(request, status, ready, outputTokens, error, now));
+  }
+
+  /** The request is done: its pin, its worker and its place are released; returns what the cache decided. */
+  private List<CacheEvent> release(Pending request, TraceEvent.Status status, long ready, long outputTokens, String error,
+      long now) {
+    pending.remove(request.id);
+    List<CacheEvent> events = request.inCache ? cache.release(request.id, now) : List.of();
+    request.inCache = false;
+    long next = dispatcher.finished();
+    if (next != Dispatcher.NONE) {
+      pending.get(next).worker.complete(null);
+    }
+    metrics.waiting.set(dispatcher.queued());
+    record(request, status, ready, outputTokens, error, now);
+    left.signalAll();
+    return events;
+  }
+
+  private void record(Pending request, TraceEvent.Status status, long ready, long outputTokens, String error, long now) {
+    boolean started = request.workerStart != NOT_READY;
+    boolean served = ready != NOT_READY;
+    trace.done(now, request.traceId, status, (started ? request.workerStart : now) - request.arrival,
+        started ? (served ? ready : now) - request.workerStart : TraceEvent.UNKNOWN,
+        served ? now - ready : TraceEvent.UNKNOWN, outputTokens, error);
+    metrics.requests.labelValues(status.name().toLowerCase(Locale.ROOT)).inc();
+    metrics.latency.observe((now - request.arrival) / 1e9);
   }
 
   private static <T> T await(CompletableFuture<T> future) {
@@ -299,63 +575,16 @@ public final class ModelHost implements AutoCloseable {
       return future.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new HostException(503, "interrupted while waiting");
+      throw HostException.cancelled("the request was interrupted while it waited");
     } catch (ExecutionException e) {
       if (e.getCause() instanceof HostException h) {
         throw h;
       }
-      throw new HostException(503, e.getCause().getMessage());
+      throw new HostException(503, String.valueOf(e.getCause().getMessage()));
     }
   }
 
-  // ---- carrying out the core's decisions (called under the lock; I/O goes into actions) ----
-
-  private void act(List<CacheEvent> events, long now, List<Runnable> actions) {
-    for (CacheEvent event : events) {
-      if (event instanceof Hit h) {
-        Pending p = pending.get(h.requestId());
-        p.ready.complete(instances.get(h.model()));
-      } else if (event instanceof Ready r) {
-        pending.get(r.requestId()).ready.complete(instances.get(r.model()));
-      } else if (event instanceof CacheEvent.Joined j) {
-        pending.get(j.requestId()).hit = false;
-      } else if (event instanceof CacheEvent.Waiting w) {
-        pending.get(w.requestId()).hit = false;
-      } else if (event instanceof Rejected r) {
-        Pending p = pending.get(r.requestId());
-        p.inCache = false;
-        p.ready.completeExceptionally(r.reason() == CacheEvent.RejectReason.TOO_LARGE
-            ? new HostException(413, r.detail())
-            : new HostException(503, "model " + r.model() + " could not be loaded: " + r.detail()));
-      } else if (event instanceof LoadStarted s) {
-        if (s.requestId() != CacheEvent.NO_REQUEST) {
-          pending.get(s.requestId()).hit = false;
-        }
-        loadStarts.put(s.model(), now);
-        loadCauses.put(s.model(), s.cause());
-        trace.loadStart(now, s.model(), s.cause(), s.expectedBytes());
-        actions.add(() -> loaders.execute(() -> load(s.model())));
-      } else if (event instanceof CacheEvent.LoadFinished f) {
-        long duration = now - loadStarts.remove(f.model());
-        LoadCause cause = loadCauses.remove(f.model());
-        trace.load(now, f.model(), cause, f.bytes(), duration);
-        metrics.loads.labelValues(f.model(), cause.wireName()).inc();
-        metrics.loadDuration.observe(duration / 1e9);
-      } else if (event instanceof LoadFailed f) {
-        long duration = now - loadStarts.remove(f.model());
-        trace.loadFailed(now, f.model(), loadCauses.remove(f.model()), duration, f.error());
-        metrics.loadFailures.labelValues(f.model()).inc();
-      } else if (event instanceof Evicted e) {
-        LoadedModel instance = instances.remove(e.model());
-        trace.evict(now, e.model(), e.bytes(), e.reason());
-        metrics.evictions.labelValues(e.model(), e.reason().wireName()).inc();
-        actions.add(() -> closeModel(e.model(), instance));
-        actions.add(this::sampleMemory);
-      }
-    }
-    metrics.residentModels.set(cache.cached().stream().filter(c -> !c.loading()).count());
-    metrics.residentBytes.set(cache.residentBytes());
-  }
+  // ---- loading and closing ----
 
   private Object modelLock(String model) {
     return modelLocks.computeIfAbsent(model, m -> new Object());
@@ -375,54 +604,64 @@ public final class ModelHost implements AutoCloseable {
     String error = null;
     synchronized (modelLock(model)) {
       try {
-        loaded = LoadedModel.load(directoryOf(model));
-      } catch (Exception | OutOfMemoryError e) {
-        error = e.getMessage() == null ? e.toString() : e.getMessage();
+        loaded = loader.load(directoryOf(model));
+      } catch (IOException e) {
+        error = clientSafe(e.getMessage());
+      } catch (RuntimeException | OutOfMemoryError e) {
+        LOG.error("loading {} failed", model, e);
+        error = "the weights could not be loaded (" + e.getClass().getSimpleName() + "; the server log has the details)";
       }
     }
-    List<Runnable> actions = new ArrayList<>();
-    lock.lock();
-    try {
-      long now = ticker.read();
-      if (loaded != null) {
-        instances.put(model, loaded);
-        act(cache.loadSucceeded(model, loaded.bytes(), now), now, actions);
-        MemoryProbe.Reading reading = probe.read();
-        trace.memory(now, reading);
-        metrics.rssBytes.set(reading.rssBytes());
-        act(cache.memoryObserved(reading.hostUsedBytes(), reading.hostTotalBytes(), now), now, actions);
-      } else {
-        act(cache.loadFailed(model, error, now), now, actions);
+    LoadedModel instance = loaded;
+    String reason = error;
+    decide(now -> {
+      if (instance == null) {
+        return cache.loadFailed(model, reason, now);
       }
-    } finally {
-      lock.unlock();
-    }
-    actions.forEach(Runnable::run);
+      instances.put(model, instance);
+      List<CacheEvent> events = new ArrayList<>(cache.loadSucceeded(model, instance.bytes(), now));
+      MemoryProbe.Reading reading = probe.read();
+      trace.memory(now, reading);
+      metrics.rssBytes.set(reading.rssBytes());
+      if (pressureRule) {
+        events.addAll(cache.memoryObserved(reading.hostUsedBytes(), reading.hostTotalBytes(), now));
+      }
+      return events;
+    });
   }
 
   /** The folder of {@code model}: always inside the models folder, whatever the name holds. */
   Path directoryOf(String model) {
     Path dir = modelsDir.resolve(SynthModelFile.directoryFor(model)).normalize();
     if (!dir.startsWith(modelsDir) || dir.equals(modelsDir)) {
-      throw new IllegalArgumentException("model " + model + " does not map into " + modelsDir);
+      throw new IllegalArgumentException("model " + model + " does not map into the models folder");
     }
     return dir;
   }
 
+  /** {@code message} with the models folder's absolute path taken out: a client sees paths relative to it. */
+  private String clientSafe(String message) {
+    return message == null ? "unknown error" : message.replace(modelsDir + java.io.File.separator, "")
+        .replace(modelsDir.toString(), "the models folder");
+  }
+
   // ---- periodic work ----
 
+  /** The cleanup tick: idle TTL, count cap, then the pressure rule. A failure is logged and counted; the next tick runs. */
   void tick() {
-    List<Runnable> actions = new ArrayList<>();
-    lock.lock();
     try {
-      long now = ticker.read();
-      act(cache.tick(now), now, actions);
-      MemoryProbe.Reading reading = probe.read();
-      act(cache.memoryObserved(reading.hostUsedBytes(), reading.hostTotalBytes(), now), now, actions);
-    } finally {
-      lock.unlock();
+      decide(now -> {
+        List<CacheEvent> events = new ArrayList<>(cache.tick(now));
+        if (pressureRule) {
+          MemoryProbe.Reading reading = probe.read();
+          events.addAll(cache.memoryObserved(reading.hostUsedBytes(), reading.hostTotalBytes(), now));
+        }
+        return events;
+      });
+    } catch (RuntimeException | Error e) {
+      LOG.error("a cleanup tick failed; the next one runs on schedule", e);
+      metrics.internalErrors.labelValues("cleanup").inc();
     }
-    actions.forEach(Runnable::run);
   }
 
   private void sampleMemory() {
@@ -434,6 +673,12 @@ public final class ModelHost implements AutoCloseable {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** The metrics in Prometheus text, the process's RSS read now. */
+  public String scrapeMetrics() {
+    metrics.rssBytes.set(probe.read().rssBytes());
+    return metrics.scrape();
   }
 
   // ---- admin ----
@@ -452,19 +697,24 @@ public final class ModelHost implements AutoCloseable {
     }
   }
 
-  /** Loads {@code model} now; returns what happened in one phrase, or throws 409/413 why not. */
-  public String load(String model, LoadCause cause) {
-    List<Runnable> actions = new ArrayList<>();
-    List<CacheEvent> events;
+  /** True when {@code model} (canonical) is resident or loading. */
+  public boolean isCached(String model) {
     lock.lock();
     try {
-      long now = ticker.read();
-      events = cache.load(model, cause, now);
-      act(events, now, actions);
+      return instances.containsKey(model) || loadStarts.containsKey(model);
     } finally {
       lock.unlock();
     }
-    actions.forEach(Runnable::run);
+  }
+
+  /** Loads {@code model} now; returns what happened in one phrase, or throws 409/413/503 why not. */
+  public String load(String model, LoadCause cause) {
+    List<CacheEvent> events = decide(now -> {
+      if (!instances.containsKey(model) && !loadStarts.containsKey(model)) {
+        checkFiles(model);
+      }
+      return cache.load(model, cause, now);
+    });
     for (CacheEvent e : events) {
       if (e instanceof LoadSkipped s) {
         switch (s.reason()) {
@@ -480,17 +730,7 @@ public final class ModelHost implements AutoCloseable {
 
   /** Unloads {@code model}; throws 404 when not cached, 409 while it loads or serves a request. */
   public String unload(String model) {
-    List<Runnable> actions = new ArrayList<>();
-    List<CacheEvent> events;
-    lock.lock();
-    try {
-      long now = ticker.read();
-      events = cache.unload(model, now);
-      act(events, now, actions);
-    } finally {
-      lock.unlock();
-    }
-    actions.forEach(Runnable::run);
+    List<CacheEvent> events = decide(now -> cache.unload(model, now));
     for (CacheEvent e : events) {
       if (e instanceof UnloadRefused r) {
         switch (r.reason()) {
@@ -511,6 +751,53 @@ public final class ModelHost implements AutoCloseable {
   /** The metrics. */
   public ServerMetrics metrics() {
     return metrics;
+  }
+
+  // ---- stopping ----
+
+  /**
+   * Stops taking requests (new ones get 503 with {@code Retry-After}), lets those in flight finish for
+   * up to {@code grace}, then cancels the rest — queued, waiting for a model or generating — and waits
+   * a little for them to be recorded {@code cancelled}. Returns how many were cancelled.
+   */
+  public int drain(Duration grace) {
+    lock.lock();
+    try {
+      draining = true;
+      awaitEmpty(grace);
+      int cancelled = pending.size();
+      for (Pending p : pending.values()) {
+        p.cancelled = true;
+        HostException stop = HostException.cancelled("the request was cancelled: the server is shutting down");
+        p.worker.completeExceptionally(stop);
+        p.ready.completeExceptionally(stop);
+      }
+      awaitEmpty(CANCEL_WAIT);
+      return cancelled;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void awaitEmpty(Duration limit) {
+    long left = limit.toNanos();
+    try {
+      while (!pending.isEmpty() && left > 0) {
+        left = this.left.awaitNanos(left);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Requests admitted and not yet finished. */
+  public int inFlight() {
+    lock.lock();
+    try {
+      return pending.size();
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** Stops the schedules, writes the trace's end and closes every model. */

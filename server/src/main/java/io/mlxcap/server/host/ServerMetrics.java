@@ -20,6 +20,8 @@ public final class ServerMetrics {
   final Counter loads = Counter.builder().name("mlxcap_loads_total").help("Model loads finished").labelNames("model", "cause").register(registry);
   final Counter loadFailures = Counter.builder().name("mlxcap_load_failures_total").help("Model loads that failed").labelNames("model").register(registry);
   final Counter evictions = Counter.builder().name("mlxcap_evictions_total").help("Models unloaded").labelNames("model", "reason").register(registry);
+  final Counter internalErrors = Counter.builder().name("mlxcap_internal_errors_total")
+      .help("Failures inside the server that did not stop it: a cleanup tick, carrying out a decision").labelNames("where").register(registry);
   final Counter requests = Counter.builder().name("mlxcap_requests_total").help("Requests finished").labelNames("status").register(registry);
   final Histogram loadDuration = Histogram.builder().name("mlxcap_load_duration_seconds").help("Time to load a model")
       .classicUpperBounds(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120).register(registry);

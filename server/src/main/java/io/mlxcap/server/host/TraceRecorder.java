@@ -32,8 +32,9 @@ final class TraceRecorder implements AutoCloseable {
     }
   }
 
-  void request(long now, String id, String model, long promptTokens, long maxTokens) {
-    write(new TraceEvent.Request(t(now), id, model, promptTokens, maxTokens, TraceEvent.UNKNOWN, TraceEvent.UNKNOWN));
+  void request(long now, String id, String model, long promptTokens, long maxTokens, long keepAliveNanos) {
+    write(new TraceEvent.Request(t(now), id, model, promptTokens, maxTokens, TraceEvent.UNKNOWN, TraceEvent.UNKNOWN,
+        keepAliveNanos));
   }
 
   void done(long now, String id, TraceEvent.Status status, long queueNanos, long loadWaitNanos, long serviceNanos,

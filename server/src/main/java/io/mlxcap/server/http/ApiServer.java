@@ -5,9 +5,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
-import io.mlxcap.cache.CachePolicy;
+import io.javalin.http.HttpResponseException;
 import io.mlxcap.cache.CachedModel;
 import io.mlxcap.cache.LoadCause;
+import io.mlxcap.cache.ModelCache;
 import io.mlxcap.model.ModelSpec;
 import io.mlxcap.server.host.HostException;
 import io.mlxcap.server.host.ModelHost;
@@ -18,6 +19,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -26,27 +28,52 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTP API over a {@link ModelHost}: OpenAI- and Ollama-compatible endpoints, admin, health and
  * metrics. Binds 127.0.0.1 unless told otherwise; with an API key, every endpoint but /health wants
- * {@code Authorization: Bearer <key>}. Errors are JSON in each API's own shape, one sentence each.
+ * {@code Authorization: Bearer <key>}. Errors are JSON in each API's own shape, one sentence each,
+ * whatever refused the request: a route, Javalin or Jetty itself ({@link JsonErrorHandler}).
+ *
+ * <p>Like Ollama, it answers browsers only from loopback origins unless {@code MLX_ALLOWED_ORIGINS}
+ * names more, and while bound to loopback it answers only requests whose {@code Host} is a loopback
+ * name (no DNS rebinding): anything else is 403.
  */
 public final class ApiServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
   /** The most output tokens one request may ask for. */
   static final int MAX_TOKENS_LIMIT = 4096;
+  /** A non-streaming answer that has generated this long starts sending whitespace, to notice a client that left. */
+  private static final long HEARTBEAT_NANOS = 1_000_000_000L;
+  private static final List<String> OPENAI_ROLES = List.of("system", "developer", "user", "assistant", "tool", "function");
+  private static final List<String> OLLAMA_ROLES = List.of("system", "user", "assistant", "tool");
 
-  /** Where and how to listen. */
-  public record Options(String bindHost, int port, String apiKey, long maxBodyBytes) {}
+  /**
+   * Where and how to listen.
+   *
+   * @param apiKey the key clients must send, or null for none
+   * @param allowedOrigins browser origins allowed beyond loopback ({@code MLX_ALLOWED_ORIGINS}); {@code *} allows any
+   */
+  public record Options(String bindHost, int port, String apiKey, long maxBodyBytes, List<String> allowedOrigins) {
+    public Options(String bindHost, int port, String apiKey, long maxBodyBytes) {
+      this(bindHost, port, apiKey, maxBodyBytes, List.of());
+    }
+
+    public Options {
+      allowedOrigins = List.copyOf(allowedOrigins);
+    }
+  }
 
   private final ModelHost host;
   private final Options options;
+  private final Origins origins;
   private final Javalin app;
 
   public ApiServer(ModelHost host, Options options) {
     this.host = host;
     this.options = options;
+    this.origins = new Origins(options.bindHost(), options.allowedOrigins());
     this.app = Javalin.create(config -> {
       config.showJavalinBanner = false;
       config.http.disableCompression();
       config.http.maxRequestSize = options.maxBodyBytes();
+      config.http.prefer405over404 = true;
       config.jetty.defaultHost = options.bindHost();
       // Waiting requests each hold a thread: room for every worker and every queued request, plus
       // some for admin, health and metrics, so MLX_MAX_QUEUE and not Jetty decides when to refuse.
@@ -54,6 +81,8 @@ public final class ApiServer implements AutoCloseable {
       org.eclipse.jetty.util.thread.QueuedThreadPool pool = new org.eclipse.jetty.util.thread.QueuedThreadPool(threads, 8);
       pool.setName("mlxcap-http");
       config.jetty.threadPool = pool;
+      config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+      config.jetty.modifyServletContextHandler(handler -> handler.setErrorHandler(new JsonErrorHandler()));
       config.startupWatcherEnabled = false;
     });
     routes();
@@ -71,36 +100,36 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private void routes() {
-    app.before(ctx -> {
-      if (options.apiKey() != null && !ctx.path().equals("/health")) {
-        String header = ctx.header("Authorization");
-        byte[] expected = ("Bearer " + options.apiKey()).getBytes(StandardCharsets.UTF_8);
-        if (header == null || !java.security.MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8), expected)) {
-          throw new BadRequest(401, "a valid API key is required: send Authorization: Bearer <MLX_API_KEY>");
-        }
-      }
-    });
-    app.exception(BadRequest.class, (e, ctx) -> error(ctx, e.status, e.getMessage()));
-    app.exception(HostException.class, (e, ctx) -> error(ctx, e.status(), e.getMessage()));
+    app.before(this::guard);
+    app.exception(BadRequest.class, (e, ctx) -> error(ctx, e.status, e.getMessage(), null, 0));
+    app.exception(HostException.class, (e, ctx) -> error(ctx, e.status(), e.getMessage(), e.code(), e.retryAfterSeconds()));
+    app.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), describe(ctx, e.getStatus(), e.getMessage()),
+        null, 0));
     app.exception(Exception.class, (e, ctx) -> {
       LOG.error("internal error on {} {}", ctx.method(), ctx.path(), e);
-      error(ctx, 500, "internal error: " + e);
+      error(ctx, 500, "internal error; the server log has the details", null, 0);
     });
-    app.error(404, ctx -> {
-      if (ctx.result() == null || ctx.result().isEmpty()) {
-        error(ctx, 404, "no such endpoint: " + ctx.method() + " " + ctx.path());
-      }
-    });
+    for (int status : new int[] {404, 405, 413, 414, 431, 500, 503}) {
+      app.error(status, ctx -> {
+        if (ctx.result() == null || ctx.result().isEmpty()) {
+          error(ctx, status, describe(ctx, status, null), null, 0);
+        }
+      });
+    }
 
+    app.get("/", ctx -> ctx.result("Ollama is running"));
+    app.head("/", ctx -> ctx.status(200));
     app.get("/health", ctx -> ctx.json(java.util.Map.of("status", "ok")));
-    app.get("/metrics", ctx -> ctx.contentType(ServerMetrics.contentType()).result(host.metrics().scrape()));
+    app.get("/metrics", ctx -> ctx.contentType(ServerMetrics.contentType()).result(host.scrapeMetrics()));
 
     app.post("/v1/chat/completions", ctx -> openAi(ctx, true));
     app.post("/v1/completions", ctx -> openAi(ctx, false));
     app.get("/v1/models", this::openAiModels);
+    app.get("/v1/models/{id}", this::openAiModel);
 
     app.post("/api/chat", ctx -> ollama(ctx, true));
     app.post("/api/generate", ctx -> ollama(ctx, false));
+    app.post("/api/show", this::ollamaShow);
     app.get("/api/tags", this::ollamaTags);
     app.get("/api/ps", this::ollamaPs);
     app.get("/api/version", ctx -> ctx.json(java.util.Map.of("version", "0.1.0-mlxcap")));
@@ -117,47 +146,72 @@ public final class ApiServer implements AutoCloseable {
     });
   }
 
+  /** Host and Origin first (403), then the API key (401); answers a browser's CORS pre-flight. */
+  private void guard(Context ctx) {
+    String refusal = origins.refusal(ctx.header("Host"), ctx.header("Origin"));
+    if (refusal != null) {
+      throw new BadRequest(403, refusal);
+    }
+    String origin = ctx.header("Origin");
+    if (origin != null) {
+      ctx.header("Access-Control-Allow-Origin", origin);
+      ctx.header("Vary", "Origin");
+    }
+    if (ctx.method() == io.javalin.http.HandlerType.OPTIONS) {
+      ctx.header("Access-Control-Allow-Methods", "GET, POST, HEAD, OPTIONS");
+      ctx.header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+      ctx.status(204);
+      ctx.skipRemainingHandlers();
+      return;
+    }
+    if (options.apiKey() != null && !ctx.path().equals("/health")) {
+      String header = ctx.header("Authorization");
+      byte[] expected = ("Bearer " + options.apiKey()).getBytes(StandardCharsets.UTF_8);
+      if (header == null || !java.security.MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8), expected)) {
+        throw new BadRequest(401, "a valid API key is required: send Authorization: Bearer <MLX_API_KEY>");
+      }
+    }
+  }
+
   // ---- errors ----
 
-  private static void error(Context ctx, int status, String message) {
-    ObjectNode body = Body.JSON.createObjectNode();
-    if (ctx.path().startsWith("/api/")) {
-      body.put("error", message);
-    } else {
-      ObjectNode error = body.putObject("error");
-      error.put("message", message);
-      error.put("type", status == 401 ? "authentication_error" : status >= 500 ? "server_error" : "invalid_request_error");
-      error.put("code", status);
-    }
-    ctx.status(status).contentType("application/json").result(body.toString());
+  private static String describe(Context ctx, int status, String given) {
+    return switch (status) {
+      case 404 -> "no such endpoint: " + ctx.method() + " " + ctx.path();
+      case 405 -> ctx.method() + " is not allowed on " + ctx.path() + "; see the API's documented methods";
+      case 413 -> "the request body is over the limit";
+      default -> given == null || given.isBlank() ? "HTTP " + status : given;
+    };
   }
 
-  // ---- OpenAI ----
-
-  private void openAi(Context ctx, boolean chat) throws IOException {
-    Body body = Body.read(ctx, options.maxBodyBytes());
-    String asked = body.requiredString("model");
-    String prompt = chat ? body.chatPrompt() : completionPrompt(body.node());
-    JsonNode n = body.node();
-    int maxTokens = Body.integer(n, n.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens",
-        n.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens", chat ? 32 : 16, 1, MAX_TOKENS_LIMIT);
-    double temperature = Body.number(n, "temperature", "temperature", 1.0, 0, 2);
-    long seed = Body.integer(n, "seed", "seed", 0, Integer.MIN_VALUE, Integer.MAX_VALUE);
-    boolean stream = body.bool("stream", false);
-    ModelSpec spec = host.resolve(asked);
-    long created = Instant.now().getEpochSecond();
-    String id = (chat ? "chatcmpl-" : "cmpl-");
-    try (ModelHost.Lease lease = host.begin(asked, spec.name(), prompt.getBytes(StandardCharsets.UTF_8).length, maxTokens)) {
-      serve(lease, () -> openAiAnswer(ctx, lease, chat, id + lease.id(), created, asked, prompt, maxTokens, temperature, seed, stream));
+  private static void error(Context ctx, int status, String message, String code, long retryAfterSeconds) {
+    if (retryAfterSeconds > 0) {
+      ctx.header("Retry-After", Long.toString(retryAfterSeconds));
     }
+    String body = ctx.path().startsWith("/api/") ? JsonErrorHandler.ollamaBody(message)
+        : JsonErrorHandler.openAiBody(status, message, code);
+    ctx.status(status).contentType("application/json").result(body);
   }
 
-  /** Runs {@code answer}, recording a failure as the request's error; a client gone is a cancellation. */
+  // ---- generating, for both APIs ----
+
+  /** What one generation asks for. */
+  private record Ask(String prompt, int maxTokens, double temperature, long seed, List<String> stops) {}
+
+  /** Runs {@code answer} on {@code lease}: a client gone or a cancellation is recorded as such, a failure as the error. */
   private static void serve(ModelHost.Lease lease, IoRunnable answer) throws IOException {
     try {
       answer.run();
     } catch (ClientGone e) {
+      lease.cancel("the client went away");
       LOG.info("client went away during request {}", lease.id());
+    } catch (HostException e) {
+      if (e.cancelled()) {
+        lease.cancel(e.getMessage());
+      } else {
+        lease.failed(e.getMessage());
+      }
+      throw e;
     } catch (IOException | RuntimeException e) {
       lease.failed(String.valueOf(e.getMessage()));
       throw e;
@@ -169,42 +223,136 @@ public final class ApiServer implements AutoCloseable {
     void run() throws IOException;
   }
 
+  /**
+   * Generates for {@code ask} on the lease's model: pieces past the stop sequences go to {@code show}
+   * as they come; a non-streaming answer ({@code show} null) that runs long sends whitespace now and
+   * then through {@code heartbeat}, so a client that left is noticed; a cancelled lease stops it.
+   */
+  private static Result generate(ModelHost.Lease lease, Ask ask, Consumer<String> show, Runnable heartbeat) {
+    StopSequences stops = new StopSequences(ask.stops());
+    long[] lastBeat = {System.nanoTime()};
+    LoadedModel.Generation g = lease.model().generate(ask.prompt(), ask.maxTokens(), ask.temperature(), ask.seed(), piece -> {
+      if (lease.cancelled()) {
+        throw HostException.cancelled("the request was cancelled: the server is shutting down");
+      }
+      String visible = stops.accept(piece);
+      if (show != null && !visible.isEmpty()) {
+        show.accept(visible);
+      } else if (show == null && System.nanoTime() - lastBeat[0] > HEARTBEAT_NANOS) {
+        heartbeat.run();
+        lastBeat[0] = System.nanoTime();
+      }
+      return !stops.stopped();
+    });
+    String rest = stops.flush();
+    if (show != null && !rest.isEmpty()) {
+      show.accept(rest);
+    }
+    return new Result(g, stops.text(), stops.stopped() ? "stop" : "length");
+  }
+
+  /** What a generation produced, as shown: the text past stop sequences and why it ended. */
+  private record Result(LoadedModel.Generation generation, String text, String finishReason) {}
+
+  /** A non-streaming JSON answer that may have started with whitespace (see {@link #generate}). */
+  private static final class JsonAnswer {
+    private final Context ctx;
+    private OutputStream out;
+
+    JsonAnswer(Context ctx) {
+      this.ctx = ctx;
+    }
+
+    void heartbeat() {
+      if (out == null) {
+        ctx.contentType("application/json");
+        out = output(ctx);
+      }
+      write(out, " ");
+    }
+
+    void send(ObjectNode body) {
+      if (out == null) {
+        ctx.json(body);
+      } else {
+        write(out, body.toString());
+      }
+    }
+  }
+
+  private static OutputStream output(Context ctx) {
+    try {
+      return ctx.res().getOutputStream();
+    } catch (IOException e) {
+      throw new ClientGone(e);
+    }
+  }
+
+  // ---- OpenAI ----
+
+  private void openAi(Context ctx, boolean chat) throws IOException {
+    Body body = Body.read(ctx, options.maxBodyBytes());
+    String asked = body.requiredString("model");
+    String prompt = chat ? body.chatPrompt(OPENAI_ROLES) : completionPrompt(body.node());
+    JsonNode n = body.node();
+    String tokensField = n.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+    int maxTokens = Body.integer(n, tokensField, tokensField, chat ? 32 : 16, 1, MAX_TOKENS_LIMIT);
+    int choices = Body.integer(n, "n", "n", 1, 1, Integer.MAX_VALUE);
+    if (choices != 1) {
+      throw new BadRequest("'n' must be 1: this server returns one choice per request, was " + choices);
+    }
+    Ask ask = new Ask(prompt, maxTokens, Body.number(n, "temperature", "temperature", 1.0, 0, 2),
+        Body.integer(n, "seed", "seed", 0, Integer.MIN_VALUE, Integer.MAX_VALUE), body.stopSequences(n, "stop", "stop"));
+    boolean stream = body.bool("stream", false);
+    ModelSpec spec = host.resolve(asked);
+    long created = Instant.now().getEpochSecond();
+    try (ModelHost.Lease lease = host.begin(asked, spec, promptTokens(prompt), maxTokens, ModelCache.KEEP_ALIVE_DEFAULT)) {
+      String id = (chat ? "chatcmpl-" : "cmpl-") + lease.id();
+      serve(lease, () -> openAiAnswer(ctx, lease, chat, id, created, asked, ask, stream));
+    }
+  }
+
+  private static long promptTokens(String prompt) {
+    return Math.max(1, prompt.getBytes(StandardCharsets.UTF_8).length);
+  }
+
   private void openAiAnswer(Context ctx, ModelHost.Lease lease, boolean chat, String responseId, long created,
-      String asked, String prompt, int maxTokens, double temperature, long seed, boolean stream) throws IOException {
+      String asked, Ask ask, boolean stream) throws IOException {
     if (!stream) {
-      LoadedModel.Generation g = lease.model().generate(prompt, maxTokens, temperature, seed, piece -> { });
-      lease.succeeded(g.outputTokens());
+      JsonAnswer answer = new JsonAnswer(ctx);
+      Result r = generate(lease, ask, null, answer::heartbeat);
+      lease.succeeded(r.generation().outputTokens());
       ObjectNode out = Body.JSON.createObjectNode();
       ObjectNode choice = oneChoice(out, responseId, chat ? "chat.completion" : "text_completion", created, asked);
       if (chat) {
         ObjectNode message = choice.putObject("message");
         message.put("role", "assistant");
-        message.put("content", g.text());
+        message.put("content", r.text());
       } else {
-        choice.put("text", g.text());
+        choice.put("text", r.text());
         choice.putNull("logprobs");
       }
-      choice.put("finish_reason", "length");
-      usage(out.putObject("usage"), g);
-      ctx.json(out);
+      choice.put("finish_reason", r.finishReason());
+      usage(out.putObject("usage"), r.generation());
+      answer.send(out);
       return;
     }
     ctx.contentType("text/event-stream").header("Cache-Control", "no-cache");
-    OutputStream out = ctx.res().getOutputStream();
+    OutputStream out = output(ctx);
     Consumer<String> send = json -> write(out, "data: " + json + "\n\n");
     if (chat) {
       send.accept(chunk(responseId, created, asked, true, delta -> delta.put("role", "assistant").put("content", ""), null));
     }
-    LoadedModel.Generation g = lease.model().generate(prompt, maxTokens, temperature, seed, piece -> send.accept(
+    Result r = generate(lease, ask, piece -> send.accept(
         chat ? chunk(responseId, created, asked, true, delta -> delta.put("content", piece), null)
-            : chunk(responseId, created, asked, false, c -> c.put("text", piece), null)));
+            : chunk(responseId, created, asked, false, c -> c.put("text", piece), null)), null);
     ObjectNode last = (ObjectNode) readTree(chat
-        ? chunk(responseId, created, asked, true, delta -> { }, "length")
-        : chunk(responseId, created, asked, false, c -> c.put("text", ""), "length"));
-    usage(last.putObject("usage"), g);
+        ? chunk(responseId, created, asked, true, delta -> { }, r.finishReason())
+        : chunk(responseId, created, asked, false, c -> c.put("text", ""), r.finishReason()));
+    usage(last.putObject("usage"), r.generation());
     send.accept(last.toString());
     write(out, "data: [DONE]\n\n");
-    lease.succeeded(g.outputTokens());
+    lease.succeeded(r.generation().outputTokens());
   }
 
   private static String completionPrompt(JsonNode node) {
@@ -262,18 +410,28 @@ public final class ApiServer implements AutoCloseable {
     ArrayNode data = out.putArray("data");
     for (ModelSpec m : host.table().models()) {
       for (String name : names(m)) {
-        ObjectNode model = data.addObject();
-        model.put("id", name);
-        model.put("object", "model");
-        model.put("created", 0);
-        model.put("owned_by", "mlxcap");
+        openAiModel(data.addObject(), name);
       }
     }
     ctx.json(out);
   }
 
-  private static java.util.List<String> names(ModelSpec m) {
-    java.util.List<String> names = new java.util.ArrayList<>();
+  private void openAiModel(Context ctx) {
+    String id = ctx.pathParam("id");
+    host.resolve(id);
+    ctx.json(openAiModel(Body.JSON.createObjectNode(), id));
+  }
+
+  private static ObjectNode openAiModel(ObjectNode model, String id) {
+    model.put("id", id);
+    model.put("object", "model");
+    model.put("created", 0);
+    model.put("owned_by", "mlxcap");
+    return model;
+  }
+
+  private static List<String> names(ModelSpec m) {
+    List<String> names = new java.util.ArrayList<>();
     names.add(m.name());
     names.addAll(m.aliases());
     return names;
@@ -284,47 +442,72 @@ public final class ApiServer implements AutoCloseable {
   private void ollama(Context ctx, boolean chat) throws IOException {
     Body body = Body.read(ctx, options.maxBodyBytes());
     String asked = body.requiredString("model");
-    String prompt = chat ? body.chatPrompt() : body.requiredString("prompt");
+    JsonNode messages = body.node().get("messages");
+    boolean empty = chat ? messages == null || messages.isNull() || messages.isArray() && messages.isEmpty()
+        : body.node().path("prompt").asText("").isEmpty() && !body.node().path("prompt").isContainerNode();
+    String prompt = empty ? "" : chat ? body.chatPrompt(OLLAMA_ROLES) : body.requiredString("prompt");
     JsonNode opts = body.node().get("options");
     if (opts != null && !opts.isNull() && !opts.isObject()) {
       throw new BadRequest("'options' must be an object");
     }
     int maxTokens = Body.integer(opts, "num_predict", "options.num_predict", 32, 1, MAX_TOKENS_LIMIT);
-    double temperature = Body.number(opts, "temperature", "options.temperature", 0.8, 0, 2);
-    long seed = Body.integer(opts, "seed", "options.seed", 0, Integer.MIN_VALUE, Integer.MAX_VALUE);
+    Ask ask = new Ask(prompt, maxTokens, Body.number(opts, "temperature", "options.temperature", 0.8, 0, 2),
+        Body.integer(opts, "seed", "options.seed", 0, Integer.MIN_VALUE, Integer.MAX_VALUE),
+        body.stopSequences(opts, "stop", "options.stop"));
+    long keepAlive = body.keepAlive();
     boolean stream = body.bool("stream", true);
     ModelSpec spec = host.resolve(asked);
+    if (empty) {
+      ollamaLoadOrUnload(ctx, chat, asked, spec, keepAlive);
+      return;
+    }
     long arrived = System.nanoTime();
-    try (ModelHost.Lease lease = host.begin(asked, spec.name(), prompt.getBytes(StandardCharsets.UTF_8).length, maxTokens)) {
-      serve(lease, () -> ollamaAnswer(ctx, lease, chat, asked, prompt, maxTokens, temperature, seed, stream, arrived));
+    try (ModelHost.Lease lease = host.begin(asked, spec, promptTokens(prompt), maxTokens, keepAlive)) {
+      serve(lease, () -> ollamaAnswer(ctx, lease, chat, asked, ask, stream, arrived));
     }
   }
 
-  private void ollamaAnswer(Context ctx, ModelHost.Lease lease, boolean chat, String asked, String prompt, int maxTokens,
-      double temperature, long seed, boolean stream, long arrived) throws IOException {
-    long loadNanos = System.nanoTime() - arrived;
-    OutputStream out = stream ? ctx.contentType("application/x-ndjson").res().getOutputStream() : null;
-    long evalStart = System.nanoTime();
-    LoadedModel.Generation g = lease.model().generate(prompt, maxTokens, temperature, seed, piece -> {
-      if (stream) {
-        write(out, ollamaLine(asked, chat, piece, false).toString() + "\n");
+  /**
+   * Ollama's empty prompt: load the model (and keep it as {@code keep_alive} says), or with
+   * {@code keep_alive: 0} unload it once idle; either goes through the cache as a request that
+   * generates nothing, so the trace and a replay see it as it happened. A model not loaded is not
+   * loaded to be unloaded.
+   */
+  private void ollamaLoadOrUnload(Context ctx, boolean chat, String asked, ModelSpec spec, long keepAlive) {
+    boolean unload = keepAlive == 0;
+    if (!unload || host.isCached(spec.name())) {
+      try (ModelHost.Lease lease = host.begin(asked, spec, 0, 0, keepAlive)) {
+        lease.succeeded(0);
       }
-    });
+    }
+    ObjectNode out = ollamaLine(asked, chat, "", true);
+    out.put("done_reason", unload ? "unload" : "load");
+    ctx.json(out);
+  }
+
+  private void ollamaAnswer(Context ctx, ModelHost.Lease lease, boolean chat, String asked, Ask ask, boolean stream,
+      long arrived) throws IOException {
+    long loadNanos = System.nanoTime() - arrived;
+    OutputStream out = stream ? output(ctx.contentType("application/x-ndjson")) : null;
+    JsonAnswer answer = stream ? null : new JsonAnswer(ctx);
+    long evalStart = System.nanoTime();
+    Result r = generate(lease, ask, stream ? piece -> write(out, ollamaLine(asked, chat, piece, false) + "\n") : null,
+        stream ? null : answer::heartbeat);
     long evalNanos = System.nanoTime() - evalStart;
-    ObjectNode last = ollamaLine(asked, chat, stream ? "" : g.text(), true);
-    last.put("done_reason", "length");
+    ObjectNode last = ollamaLine(asked, chat, stream ? "" : r.text(), true);
+    last.put("done_reason", r.finishReason());
     last.put("total_duration", System.nanoTime() - arrived);
     last.put("load_duration", loadNanos);
-    last.put("prompt_eval_count", g.promptTokens());
+    last.put("prompt_eval_count", r.generation().promptTokens());
     last.put("prompt_eval_duration", 0);
-    last.put("eval_count", g.outputTokens());
+    last.put("eval_count", r.generation().outputTokens());
     last.put("eval_duration", evalNanos);
     if (stream) {
       write(out, last + "\n");
     } else {
-      ctx.json(last);
+      answer.send(last);
     }
-    lease.succeeded(g.outputTokens());
+    lease.succeeded(r.generation().outputTokens());
   }
 
   private static ObjectNode ollamaLine(String model, boolean chat, String text, boolean done) {
@@ -342,6 +525,26 @@ public final class ApiServer implements AutoCloseable {
     return line;
   }
 
+  private void ollamaShow(Context ctx) {
+    Body body = Body.read(ctx, options.maxBodyBytes());
+    String asked = body.node().has("model") ? body.requiredString("model") : body.requiredString("name");
+    ModelSpec spec = host.resolve(asked);
+    ObjectNode out = Body.JSON.createObjectNode();
+    out.put("modelfile", "# mlxcap synthetic model\nFROM " + spec.name() + "\n");
+    out.put("parameters", "");
+    out.put("template", "{{ .Prompt }}");
+    describeDetails(out.putObject("details"), spec);
+    ObjectNode info = out.putObject("model_info");
+    info.put("general.architecture", "mlxcap");
+    info.put("general.parameter_count", spec.size().expectedBytes() / 4);
+    if (spec.details().contextTokens() > 0) {
+      info.put("mlxcap.context_length", spec.details().contextTokens());
+    }
+    out.putArray("capabilities").add("completion");
+    out.put("modified_at", "2026-01-29T00:00:00Z");
+    ctx.json(out);
+  }
+
   private void ollamaTags(Context ctx) {
     ObjectNode out = Body.JSON.createObjectNode();
     ArrayNode models = out.putArray("models");
@@ -355,9 +558,9 @@ public final class ApiServer implements AutoCloseable {
 
   private void ollamaPs(Context ctx) {
     ModelHost.Snapshot snapshot = host.snapshot();
-    CachePolicy policy = host.settings().cache();
     ObjectNode out = Body.JSON.createObjectNode();
     ArrayNode models = out.putArray("models");
+    Instant now = Instant.now();
     for (CachedModel c : snapshot.models()) {
       if (c.loading()) {
         continue;
@@ -366,9 +569,9 @@ public final class ApiServer implements AutoCloseable {
       describeOllama(model, host.table().resolve(c.model()));
       model.put("size", c.bytes());
       model.put("size_vram", 0);
-      Instant expires = policy.idleTtl().equals(CachePolicy.NO_IDLE_TTL) || c.pins() > 0
-          ? Instant.parse("2318-01-01T00:00:00Z")
-          : Instant.now().plusNanos(Math.max(0, c.idleSinceNanos() + policy.idleTtl().toNanos() - snapshot.nowNanos()));
+      // The core says when the cleanup tick may unload it: its keep-alive or the idle TTL; never while in use.
+      Instant expires = c.expiresAtNanos() == Long.MAX_VALUE ? Instant.parse("2318-01-01T00:00:00Z")
+          : now.plusNanos(Math.max(0, c.expiresAtNanos() - snapshot.nowNanos()));
       model.put("expires_at", expires.toString());
     }
     ctx.json(out);
@@ -379,7 +582,10 @@ public final class ApiServer implements AutoCloseable {
     model.put("model", spec.name());
     model.put("size", spec.size().expectedBytes());
     model.put("digest", Integer.toHexString(spec.name().hashCode()));
-    ObjectNode details = model.putObject("details");
+    describeDetails(model.putObject("details"), spec);
+  }
+
+  private static void describeDetails(ObjectNode details, ModelSpec spec) {
     details.put("format", "mlxcap-synth");
     details.put("family", "mlxcap");
     details.putArray("families").add("mlxcap");

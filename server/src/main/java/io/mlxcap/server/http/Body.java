@@ -103,8 +103,85 @@ final class Body {
     return value.asDouble();
   }
 
-  /** The chat messages as one prompt: "role: content" lines, then "assistant: ". */
-  String chatPrompt() {
+  /**
+   * Stop sequences at {@code field} of {@code parent}: a string or an array of up to 4 non-empty
+   * strings (OpenAI's limit); none when absent.
+   */
+  List<String> stopSequences(JsonNode parent, String field, String path) {
+    JsonNode value = parent == null ? null : parent.get(field);
+    if (value == null || value.isNull()) {
+      return List.of();
+    }
+    List<String> stops = new ArrayList<>();
+    if (value.isTextual()) {
+      stops.add(value.asText());
+    } else if (value.isArray() && value.size() <= 4) {
+      value.forEach(v -> stops.add(v.isTextual() ? v.asText() : ""));
+    } else {
+      throw new BadRequest("'" + path + "' must be a string or an array of up to 4 strings");
+    }
+    if (stops.stream().anyMatch(String::isEmpty)) {
+      throw new BadRequest("'" + path + "' must hold non-empty strings");
+    }
+    return stops;
+  }
+
+  /**
+   * Ollama's {@code keep_alive} in nanoseconds: a number of seconds or a duration such as "5m", "1h30m",
+   * "300ms"; 0 unloads the model when idle, a negative value keeps it for ever;
+   * {@link io.mlxcap.cache.ModelCache#KEEP_ALIVE_DEFAULT} when absent.
+   */
+  long keepAlive() {
+    JsonNode value = node.get("keep_alive");
+    if (value == null || value.isNull()) {
+      return io.mlxcap.cache.ModelCache.KEEP_ALIVE_DEFAULT;
+    }
+    double seconds;
+    if (value.isNumber()) {
+      seconds = value.asDouble();
+    } else if (value.isTextual()) {
+      seconds = goDurationSeconds(value.asText().strip());
+    } else {
+      seconds = Double.NaN;
+    }
+    if (Double.isNaN(seconds)) {
+      throw new BadRequest("'keep_alive' must be a number of seconds or a duration such as \"5m\" or \"-1\", was " + value);
+    }
+    if (seconds < 0) {
+      return io.mlxcap.cache.ModelCache.KEEP_ALIVE_FOREVER;
+    }
+    return seconds * 1e9 >= Long.MAX_VALUE ? io.mlxcap.cache.ModelCache.KEEP_ALIVE_FOREVER : Math.round(seconds * 1e9);
+  }
+
+  /** Seconds of a Go-style duration ("1h30m", "5m", "2.5s", "300ms", or a bare number of seconds); NaN if not one. */
+  private static double goDurationSeconds(String text) {
+    java.util.regex.Matcher whole = java.util.regex.Pattern.compile("-?\\d+(\\.\\d+)?").matcher(text);
+    if (whole.matches()) {
+      return Double.parseDouble(text);
+    }
+    java.util.regex.Matcher part = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)").matcher(text);
+    boolean negative = text.startsWith("-");
+    String rest = negative ? text.substring(1) : text;
+    double total = 0;
+    int at = 0;
+    part = part.pattern().matcher(rest);
+    while (at < rest.length() && part.find(at) && part.start() == at) {
+      double n = Double.parseDouble(part.group(1));
+      total += n * switch (part.group(2)) {
+        case "ns" -> 1e-9;
+        case "us", "µs" -> 1e-6;
+        case "ms" -> 1e-3;
+        case "s" -> 1;
+        case "m" -> 60;
+        default -> 3600;
+      };
+      at = part.end();
+    }
+    return at == rest.length() && at > 0 ? (negative ? -total : total) : Double.NaN;
+  }
+
+  /** The chat messages as one prompt: "role: content" lines, then "assistant: "; each role one of {@code roles}. */
+  String chatPrompt(List<String> roles) {
     JsonNode messages = node.get("messages");
     if (messages == null || !messages.isArray() || messages.isEmpty()) {
       throw new BadRequest("'messages' must be a non-empty array of {role, content}");
@@ -114,6 +191,10 @@ final class Body {
       JsonNode m = messages.get(i);
       if (!m.isObject() || !m.path("role").isTextual()) {
         throw new BadRequest("'messages[" + i + "]' must be an object with a string 'role'");
+      }
+      if (!roles.contains(m.get("role").asText())) {
+        throw new BadRequest("'messages[" + i + "].role' must be one of " + String.join(", ", roles) + ", was '"
+            + m.get("role").asText() + "'");
       }
       JsonNode content = m.get("content");
       String text;

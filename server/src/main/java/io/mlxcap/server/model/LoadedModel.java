@@ -166,6 +166,11 @@ public final class LoadedModel implements AutoCloseable {
     return file.name();
   }
 
+  /** Working memory a token of context takes while this model generates (see {@link #generate}). */
+  public long workingBytesPerToken() {
+    return 4L * file.hidden();
+  }
+
   /** The bytes of its parameters: its exact size. */
   public long bytes() {
     return file.parameterBytes();
@@ -175,11 +180,15 @@ public final class LoadedModel implements AutoCloseable {
   public record Generation(String text, int promptTokens, int outputTokens) {}
 
   /**
-   * Reads {@code prompt} as bytes and writes {@code maxTokens} new ones, each handed to {@code sink}
-   * as it is made (for streaming); {@code temperature} 0 is greedy.
+   * Reads {@code prompt} as bytes and writes up to {@code maxTokens} new ones, each handed to
+   * {@code sink} as it is made (for streaming, stop sequences, cancellation); generation stops early
+   * when the sink answers false. {@code temperature} 0 is greedy.
+   *
+   * <p>Working memory: the prompt's embeddings, 4 × hidden bytes a prompt token (the stand-in for a
+   * KV cache), freed when the generation ends; the table's {@code kv_bytes_per_token} says so.
    */
   public Generation generate(String prompt, int maxTokens, double temperature, long seed,
-      java.util.function.Consumer<String> sink) {
+      java.util.function.Predicate<String> sink) {
     if (closed) {
       throw new IllegalStateException(file.name() + " is closed");
     }
@@ -198,14 +207,17 @@ public final class LoadedModel implements AutoCloseable {
       NDArray embedded = embedding.get(tokens);
       embedded.attach(scratch);
       NDArray sum = embedded.sum(new int[] {0});
-      NDArray prefill = embedded.add(sum.div(ids.length));
-      NDArray logits = forward(prefill.get(ids.length - 1).reshape(1, file.hidden()));
+      // Only the last position's state is needed to go on: no second prompt-sized tensor.
+      NDArray last = embedded.get(ids.length - 1).add(sum.div(ids.length));
+      NDArray logits = forward(last.reshape(1, file.hidden()));
       int count = ids.length;
       for (int step = 0; step < maxTokens; step++) {
         int next = choose(logits.toFloatArray(), temperature, random);
         String piece = String.valueOf((char) next);
         text.append(piece);
-        sink.accept(piece);
+        if (!sink.test(piece)) {
+          return new Generation(text.toString(), input.length, step + 1);
+        }
         NDArray e = embedding.get(next);
         e.attach(scratch);
         sum = sum.add(e);

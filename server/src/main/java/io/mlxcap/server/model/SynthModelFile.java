@@ -119,7 +119,7 @@ public record SynthModelFile(String name, List<String> aliases, int vocab, int h
       return new SynthModelFile(node.path("name").asText(), aliases, node.path("vocab_size").asInt(),
           node.path("hidden_size").asInt(), node.path("num_hidden_layers").asInt(), node.path("seed").asLong(),
           dir.getFileName().toString());
-    } catch (NoSuchFileException e) {
+    } catch (NoSuchFileException | java.io.FileNotFoundException e) {
       throw new InvalidInputException("model description " + file + " does not exist"
           + (Files.exists(dir.resolve("model.json")) ? " (the folder has an older mlxcap's model.json and weights.bin:"
               + " build it again with mlxcap synth-models)" : ""));

@@ -49,8 +49,12 @@ public final class SynthModels {
       Files.createDirectories(dir);
       writeWeights(file, dir.resolve(SynthModelFile.WEIGHTS));
       file.write(dir);
+      // The context is the published model's; the working memory is the synthetic model's own (see
+      // LoadedModel.generate), so a replay's per-request memory is what this server's requests take.
+      io.mlxcap.model.Performance p = model.performance();
       written.add(new ModelSpec(model.name(), model.aliases(), SizeRange.exactly(file.parameterBytes()),
-          model.performance()));
+          new io.mlxcap.model.Performance(4L * file.hidden(), p.prefillTokensPerSecond(), p.decodeTokensPerSecond()),
+          new ModelSpec.Details(0, model.details().contextTokens(), "")));
     }
     ModelTable result = ModelTable.of(written);
     com.fasterxml.jackson.databind.node.ObjectNode root = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();

@@ -48,14 +48,14 @@ final class FaultsTest {
         assertEquals(400, r.statusCode(), bad);
         assertTrue(error(r).startsWith("'" + bad.substring(1, bad.indexOf('"', 1)) + "' must be"), error(r));
       }
-      assertEquals(400, s.post("/api/chat", "{\"model\":\"fast\",\"messages\":[]}").statusCode());
+      assertEquals(400, s.post("/api/chat", "{\"model\":\"fast\",\"messages\":\"hi\"}").statusCode());
       assertEquals(400, s.post("/v1/chat/completions", "[1,2]").statusCode());
       assertEquals(404, s.get("/v2/nothing").statusCode());
     }
   }
 
   @Test
-  void corruptModel_503_cacheConsistent_nextRequestRetries(@TempDir Path dir) throws Exception {
+  void cutShortWeights_503BeforeAnyLoad_noAbsolutePath_nextRequestLoads(@TempDir Path dir) throws Exception {
     Path models = copyModels(dir);
     Path weights = models.resolve("phi3.5_3.8b/model.safetensors");
     byte[] good = Files.readAllBytes(weights);
@@ -63,12 +63,15 @@ final class FaultsTest {
     try (TestServer s = new TestServer(models, null, null)) {
       HttpResponse<String> r = s.post("/v1/completions", "{\"model\":\"fast\",\"prompt\":\"x\",\"max_tokens\":2}");
       assertEquals(503, r.statusCode(), r.body());
-      assertTrue(error(r).startsWith("model phi3.5:3.8b could not be loaded: "), error(r));
+      assertTrue(error(r).startsWith("model phi3.5:3.8b cannot be loaded: phi3.5_3.8b/model.safetensors says its header is"),
+          error(r));
+      assertTrue(!r.body().contains(dir.toString()), "no absolute server path reaches the client: " + r.body());
+      assertTrue(r.headers().firstValue("Retry-After").isPresent(), "503 says when to retry");
       assertEquals(0, TestServer.json(s.get("/admin/cache")).get("models").size(), "nothing left behind");
+      assertTrue(!s.get("/metrics").body().contains("mlxcap_load_failures_total{"), "checked, never loaded");
       Files.write(weights, good);
       assertEquals(200, s.post("/v1/completions", "{\"model\":\"fast\",\"prompt\":\"x\",\"max_tokens\":2}").statusCode(),
           "the next request loads again");
-      assertTrue(s.get("/metrics").body().contains("mlxcap_load_failures_total{model=\"phi3.5:3.8b\"} 1.0"));
     }
   }
 

@@ -60,10 +60,10 @@ final class LoadedModelTest {
       assertEquals(12, g.text().length());
       assertEquals(String.join("", streamed), g.text());
       assertTrue(g.text().chars().allMatch(c -> c >= 32 && c < 127), g.text());
-      assertEquals(g.text(), model.generate("hello there", 12, 0, 1, s -> { }).text(), "greedy is repeatable");
-      assertNotEquals(g.text(), model.generate("something else entirely", 12, 0, 1, s -> { }).text(),
+      assertEquals(g.text(), model.generate("hello there", 12, 0, 1, s -> true).text(), "greedy is repeatable");
+      assertNotEquals(g.text(), model.generate("something else entirely", 12, 0, 1, s -> true).text(),
           "the prompt matters (with overwhelming likelihood)");
-      assertEquals(model.generate("x", 8, 0.8, 42, s -> { }).text(), model.generate("x", 8, 0.8, 42, s -> { }).text(),
+      assertEquals(model.generate("x", 8, 0.8, 42, s -> true).text(), model.generate("x", 8, 0.8, 42, s -> true).text(),
           "sampling is seeded");
     }
   }
@@ -74,11 +74,11 @@ final class LoadedModelTest {
     long size = SynthModelFile.read(dir).parameterBytes();
     // Warm the engine's own allocations first so they do not count against the model.
     try (LoadedModel warm = LoadedModel.load(TestModels.dir().resolve("phi3.5_3.8b"))) {
-      warm.generate("warm", 2, 0, 1, s -> { });
+      warm.generate("warm", 2, 0, 1, s -> true);
     }
     long before = rssBytes();
     LoadedModel model = LoadedModel.load(dir);
-    model.generate("a prompt", 4, 0, 1, s -> { });
+    model.generate("a prompt", 4, 0, 1, s -> true);
     long loaded = rssBytes();
     model.close();
     long after = rssBytes();
