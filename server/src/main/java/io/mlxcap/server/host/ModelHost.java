@@ -421,8 +421,9 @@ public final class ModelHost implements AutoCloseable {
   }
 
   /**
-   * Admits a request for {@code spec} as asked by the client ({@code asked}): waits for a worker and
-   * for the model, and returns the lease.
+   * Admits a request for {@code spec} as asked by the client ({@code asked}), waits for a worker and
+   * for the model on the calling thread, and returns the lease. Interrupting the thread while it
+   * waits cancels the request. {@link #admit} does the same without holding a thread while queued.
    *
    * @param keepAliveNanos how long the model should stay once idle (Ollama's {@code keep_alive}),
    *     {@link ModelCache#KEEP_ALIVE_DEFAULT} or {@link ModelCache#KEEP_ALIVE_FOREVER}
@@ -431,17 +432,57 @@ public final class ModelHost implements AutoCloseable {
    *     larger than the byte budget
    */
   public Lease begin(String asked, ModelSpec spec, long promptTokens, long maxTokens, long keepAliveNanos) {
+    Admission admission = admit(asked, spec, promptTokens, maxTokens, keepAliveNanos);
+    try {
+      await(admission.request.worker);
+    } catch (HostException e) {
+      decide(now -> leaveQueue(admission.request, e, now));
+      throw e;
+    }
+    return acquireModel(admission.request);
+  }
+
+  /**
+   * Records a request's arrival and takes a worker or a place in the queue, without waiting: the
+   * request holds no thread while it is queued. Refusals come at once, as in {@link #begin}.
+   */
+  public Admission admit(String asked, ModelSpec spec, long promptTokens, long maxTokens, long keepAliveNanos) {
     Pending request = new Pending(ids.incrementAndGet(), spec.name(), keepAliveNanos);
     decide(now -> {
       admit(request, asked, spec, promptTokens, maxTokens, now);
       return List.of();
     });
-    try {
-      await(request.worker);
-    } catch (HostException e) {
-      decide(now -> leaveQueue(request, e, now));
-      throw e;
+    return new Admission(request);
+  }
+
+  /** A request admitted, queued or with a worker. */
+  public final class Admission {
+    private final Pending request;
+
+    private Admission(Pending request) {
+      this.request = request;
     }
+
+    /**
+     * When a worker takes the request, on a thread of {@code executor}: waits for its model and
+     * completes with the lease; exceptionally with a {@link HostException} when it cannot be served
+     * or was cancelled while queued (it has then left the queue).
+     */
+    public CompletableFuture<Lease> whenStarted(java.util.concurrent.Executor executor) {
+      return request.worker.handleAsync((started, error) -> {
+        if (error != null) {
+          HostException e = error instanceof HostException h ? h
+              : error.getCause() instanceof HostException h ? h : HostException.cancelled("the request was cancelled");
+          decide(now -> leaveQueue(request, e, now));
+          throw e;
+        }
+        return acquireModel(request);
+      }, executor);
+    }
+  }
+
+  /** With a worker: asks the cache for the model, waits until it is ready and returns the lease. */
+  private Lease acquireModel(Pending request) {
     try {
       decide(now -> acquire(request, now));
       LoadedModel loaded = await(request.ready);

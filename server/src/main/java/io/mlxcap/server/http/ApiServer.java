@@ -43,6 +43,8 @@ public final class ApiServer implements AutoCloseable {
   private static final long HEARTBEAT_NANOS = 1_000_000_000L;
   private static final List<String> OPENAI_ROLES = List.of("system", "developer", "user", "assistant", "tool", "function");
   private static final List<String> OLLAMA_ROLES = List.of("system", "user", "assistant", "tool");
+  /** Jetty's threads: reading requests, admin, health, metrics; never one per queued request. */
+  static final int HTTP_THREADS = 32;
 
   /**
    * Where and how to listen.
@@ -64,6 +66,15 @@ public final class ApiServer implements AutoCloseable {
   private final Options options;
   private final Origins origins;
   private final Javalin app;
+  /**
+   * Where requests that have a worker wait for their model and generate: one thread per busy worker
+   * (the dispatcher allows at most MLX_MAX_CONCURRENT_REQUESTS), made on demand and kept a minute.
+   */
+  private final java.util.concurrent.ExecutorService generators = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "mlxcap-generate");
+    t.setDaemon(true);
+    return t;
+  });
 
   public ApiServer(ModelHost host, Options options) {
     this.host = host;
@@ -75,10 +86,10 @@ public final class ApiServer implements AutoCloseable {
       config.http.maxRequestSize = options.maxBodyBytes();
       config.http.prefer405over404 = true;
       config.jetty.defaultHost = options.bindHost();
-      // Waiting requests each hold a thread: room for every worker and every queued request, plus
-      // some for admin, health and metrics, so MLX_MAX_QUEUE and not Jetty decides when to refuse.
-      int threads = host.settings().maxConcurrentRequests() + host.settings().maxQueue() + 32;
-      org.eclipse.jetty.util.thread.QueuedThreadPool pool = new org.eclipse.jetty.util.thread.QueuedThreadPool(threads, 8);
+      // Jetty's threads only read requests and hand them over: a queued request holds no thread (it is
+      // a future, answered asynchronously), and one with a worker runs on the generation pool. So
+      // Jetty's pool is small and fixed, whatever MLX_MAX_QUEUE says (it may be 2^31 - 1).
+      org.eclipse.jetty.util.thread.QueuedThreadPool pool = new org.eclipse.jetty.util.thread.QueuedThreadPool(HTTP_THREADS, 4);
       pool.setName("mlxcap-http");
       config.jetty.threadPool = pool;
       config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
@@ -97,6 +108,7 @@ public final class ApiServer implements AutoCloseable {
   @Override
   public void close() {
     app.stop();
+    generators.shutdownNow();
   }
 
   private void routes() {
@@ -306,9 +318,45 @@ public final class ApiServer implements AutoCloseable {
     boolean stream = body.bool("stream", false);
     ModelSpec spec = host.resolve(asked);
     long created = Instant.now().getEpochSecond();
-    try (ModelHost.Lease lease = host.begin(asked, spec, promptTokens(prompt), maxTokens, ModelCache.KEEP_ALIVE_DEFAULT)) {
-      String id = (chat ? "chatcmpl-" : "cmpl-") + lease.id();
-      serve(lease, () -> openAiAnswer(ctx, lease, chat, id, created, asked, ask, stream));
+    ModelHost.Admission admission = host.admit(asked, spec, promptTokens(prompt), maxTokens, ModelCache.KEEP_ALIVE_DEFAULT);
+    answerWhenStarted(ctx, admission,
+        lease -> openAiAnswer(ctx, lease, chat, (chat ? "chatcmpl-" : "cmpl-") + lease.id(), created, asked, ask, stream));
+  }
+
+  /** How a request with its model answers. */
+  private interface Answer {
+    void run(ModelHost.Lease lease) throws IOException;
+  }
+
+  /**
+   * Answers asynchronously: no thread waits while the request is queued; once a worker takes it,
+   * a generation thread waits for the model and runs {@code answer}; a refusal or failure is
+   * answered as JSON like any other error.
+   */
+  private void answerWhenStarted(Context ctx, ModelHost.Admission admission, Answer answer) {
+    ctx.future(() -> admission.whenStarted(generators).thenAccept(lease -> {
+      try (lease) {
+        serve(lease, () -> answer.run(lease));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }).exceptionally(error -> {
+      answerError(ctx, error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+          ? error.getCause() : error);
+      return null;
+    }));
+  }
+
+  private static void answerError(Context ctx, Throwable error) {
+    if (error instanceof HostException e) {
+      error(ctx, e.status(), e.getMessage(), e.code(), e.retryAfterSeconds());
+    } else if (error instanceof BadRequest e) {
+      error(ctx, e.status, e.getMessage(), null, 0);
+    } else if (error instanceof ClientGone) {
+      LOG.info("client went away on {} {}", ctx.method(), ctx.path());
+    } else {
+      LOG.error("internal error on {} {}", ctx.method(), ctx.path(), error);
+      error(ctx, 500, "internal error; the server log has the details", null, 0);
     }
   }
 
@@ -462,9 +510,8 @@ public final class ApiServer implements AutoCloseable {
       return;
     }
     long arrived = System.nanoTime();
-    try (ModelHost.Lease lease = host.begin(asked, spec, promptTokens(prompt), maxTokens, keepAlive)) {
-      serve(lease, () -> ollamaAnswer(ctx, lease, chat, asked, ask, stream, arrived));
-    }
+    ModelHost.Admission admission = host.admit(asked, spec, promptTokens(prompt), maxTokens, keepAlive);
+    answerWhenStarted(ctx, admission, lease -> ollamaAnswer(ctx, lease, chat, asked, ask, stream, arrived));
   }
 
   /**

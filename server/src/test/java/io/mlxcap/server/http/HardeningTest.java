@@ -255,4 +255,31 @@ final class HardeningTest {
       assertFalse(done.outputTokens() == 4096, "it did not generate all 4096 tokens");
     }
   }
+
+  @Test
+  void queuedRequestsHoldNoThread_aQueueDeeperThanJettysPool_andAnUnboundedQueueSetting() throws Exception {
+    int queued = ApiServer.HTTP_THREADS * 2;
+    try (TestServer s = TestServer.start(null, "MLX_MAX_CONCURRENT_REQUESTS", "1", "MLX_MAX_QUEUE", "2147483647")) {
+      HttpRequest longOne = s.request("/api/generate").POST(HttpRequest.BodyPublishers.ofString(
+          "{\"model\":\"command-r-plus:104b\",\"prompt\":\"x\",\"options\":{\"num_predict\":4096}}")).build();
+      HttpResponse<InputStream> busy = s.client.send(longOne, HttpResponse.BodyHandlers.ofInputStream());
+      busy.body().readNBytes(50);
+      List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> waiting = new java.util.ArrayList<>();
+      for (int i = 0; i < queued; i++) {
+        waiting.add(s.client.sendAsync(s.request("/v1/completions").header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"fast\",\"prompt\":\"x\",\"max_tokens\":1}")).build(),
+            HttpResponse.BodyHandlers.ofString()));
+      }
+      int inQueue = 0;
+      for (int i = 0; i < 2000 && inQueue < queued; i++) {
+        Thread.sleep(5);
+        inQueue = TestServer.json(s.get("/admin/cache")).get("queued").asInt();
+      }
+      assertEquals(queued, inQueue, "more requests wait than Jetty has threads, and admin still answers");
+      busy.body().close();
+      for (java.util.concurrent.CompletableFuture<HttpResponse<String>> r : waiting) {
+        assertEquals(200, r.get(120, java.util.concurrent.TimeUnit.SECONDS).statusCode());
+      }
+    }
+  }
 }
