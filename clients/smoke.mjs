@@ -1,12 +1,14 @@
 // Drives a running mlxcap server with the official openai and ollama npm clients, plain and streaming.
-// Usage: MLXCAP_URL=http://127.0.0.1:11435 node smoke.mjs
+// Usage: MLXCAP_URL=http://127.0.0.1:11435 [MLX_API_KEY=key] node smoke.mjs
+// With MLX_API_KEY set, both clients send it (the ollama client as an Authorization header).
 // Prints one line per check and ends with "N passed, M failed"; exits 1 if any failed.
 import OpenAI from 'openai';
 import { Ollama } from 'ollama';
 
 const base = process.env.MLXCAP_URL ?? 'http://127.0.0.1:11435';
 const openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: process.env.MLX_API_KEY ?? 'none', maxRetries: 0 });
-const ollama = new Ollama({ host: base });
+const key = process.env.MLX_API_KEY;
+const ollama = new Ollama({ host: base, headers: key ? { Authorization: `Bearer ${key}` } : {} });
 
 let passed = 0;
 let failed = 0;
@@ -93,6 +95,36 @@ await check('ollama list and ps', async () => {
   expect(tags.models.length === 4, `tags ${tags.models.length}`);
   const ps = await ollama.ps();
   expect(ps.models.length >= 1, 'ps lists the loaded models');
+});
+
+await check('openai models.retrieve, and a 404 with its message', async () => {
+  const m = await openai.models.retrieve('qwen2.5-coder:32b');
+  expect(m.id === 'qwen2.5-coder:32b', JSON.stringify(m));
+  try {
+    await openai.models.retrieve('gpt-x');
+    throw new Error('no error');
+  } catch (e) {
+    expect(e.status === 404 && String(e.message).includes("model 'gpt-x' not found"), e.message);
+  }
+});
+
+await check('openai stop sequence', async () => {
+  const whole = await openai.completions.create({ model: 'fast', prompt: 'abc', max_tokens: 10, temperature: 0 });
+  const text = whole.choices[0].text;
+  const stop = text.slice(4, 6);
+  const cut = await openai.completions.create({ model: 'fast', prompt: 'abc', max_tokens: 10, temperature: 0, stop: [stop] });
+  expect(cut.choices[0].text === text.slice(0, text.indexOf(stop)), `${JSON.stringify(cut.choices[0].text)} from ${JSON.stringify(text)}`);
+  expect(cut.choices[0].finish_reason === 'stop', cut.choices[0].finish_reason);
+});
+
+await check('ollama show, :latest, keep_alive 0 unloads', async () => {
+  const shown = await ollama.show({ model: 'fast:latest' });
+  expect(shown.details.family === 'mlxcap', JSON.stringify(shown.details));
+  await ollama.generate({ model: 'fast', prompt: 'x', options: { num_predict: 1 }, keep_alive: '5m' });
+  expect((await ollama.ps()).models.some((m) => m.name === 'phi3.5:3.8b'), 'loaded');
+  const r = await ollama.generate({ model: 'fast', prompt: '', keep_alive: 0 });
+  expect(r.done_reason === 'unload', JSON.stringify(r));
+  expect(!(await ollama.ps()).models.some((m) => m.name === 'phi3.5:3.8b'), 'unloaded');
 });
 
 console.log(`${passed} passed, ${failed} failed`);

@@ -29,14 +29,24 @@ final class RealClientsTest {
     }
     assumeTrue(installed, "npm ci in clients/ to run the real clients");
     try (TestServer s = TestServer.start(null, "MLX_MAX_CACHED_MODELS", "2")) {
-      ProcessBuilder builder = new ProcessBuilder("node", "smoke.mjs").directory(CLIENTS.toFile()).redirectErrorStream(true);
-      builder.environment().put("MLXCAP_URL", "http://127.0.0.1:" + s.port);
-      Process node = builder.start();
-      assertTrue(node.waitFor(120, TimeUnit.SECONDS), "node finished");
-      String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      System.out.print(output.replaceAll("(?m)^(\\d+) passed, (\\d+) failed$", "clients: $1 ok, $2 not ok"));
-      assertEquals(0, node.exitValue(), output);
-      assertTrue(output.contains("9 passed, 0 failed"), output);
+      smoke(s, null);
     }
+    try (TestServer s = new TestServer(io.mlxcap.server.TestModels.dir(), null, "smoke-key", "MLX_MAX_CACHED_MODELS", "2")) {
+      smoke(s, "smoke-key");
+    }
+  }
+
+  private static void smoke(TestServer s, String apiKey) throws IOException, InterruptedException {
+    ProcessBuilder builder = new ProcessBuilder("node", "smoke.mjs").directory(CLIENTS.toFile()).redirectErrorStream(true);
+    builder.environment().put("MLXCAP_URL", "http://127.0.0.1:" + s.port);
+    if (apiKey != null) {
+      builder.environment().put("MLX_API_KEY", apiKey);
+    }
+    Process node = builder.start();
+    assertTrue(node.waitFor(120, TimeUnit.SECONDS), "node finished");
+    String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    System.out.print(output.replaceAll("(?m)^(\\d+) passed, (\\d+) failed$", "clients: $1 ok, $2 not ok"));
+    assertEquals(0, node.exitValue(), output);
+    assertTrue(output.contains("12 passed, 0 failed"), output);
   }
 }
