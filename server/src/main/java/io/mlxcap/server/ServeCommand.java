@@ -77,7 +77,7 @@ final class ServeCommand implements Runnable {
       int cancelled = host.drain(grace);
       if (cancelled > 0) {
         spec.commandLine().getErr().printf("mlxcap serve: cancelled %d requests still running after --drain %s%n", cancelled,
-            Durations.format(grace.toNanos() / 1e9));
+            drain);
         spec.commandLine().getErr().flush();
       }
       api.close();

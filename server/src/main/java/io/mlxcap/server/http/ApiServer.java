@@ -45,6 +45,8 @@ public final class ApiServer implements AutoCloseable {
   private static final List<String> OLLAMA_ROLES = List.of("system", "user", "assistant", "tool");
   /** Jetty's threads: reading requests, admin, health, metrics; never one per queued request. */
   static final int HTTP_THREADS = 32;
+  /** How long stopping waits for answers still being written. */
+  private static final long STOP_TIMEOUT_MS = 10_000;
 
   /**
    * Where and how to listen.
@@ -92,7 +94,11 @@ public final class ApiServer implements AutoCloseable {
       org.eclipse.jetty.util.thread.QueuedThreadPool pool = new org.eclipse.jetty.util.thread.QueuedThreadPool(HTTP_THREADS, 4);
       pool.setName("mlxcap-http");
       config.jetty.threadPool = pool;
-      config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+      config.jetty.modifyServer(server -> {
+        server.setErrorHandler(new JsonErrorHandler());
+        // Stopping is graceful: answers being written when the host has drained are finished first.
+        server.setStopTimeout(STOP_TIMEOUT_MS);
+      });
       config.jetty.modifyServletContextHandler(handler -> handler.setErrorHandler(new JsonErrorHandler()));
       config.startupWatcherEnabled = false;
     });
