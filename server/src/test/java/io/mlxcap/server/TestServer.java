@@ -29,6 +29,11 @@ public final class TestServer implements AutoCloseable {
   private final String apiKey;
 
   public TestServer(Path modelsDir, Path trace, String apiKey, String... env) {
+    this(Ticker.system(), modelsDir, trace, apiKey, env);
+  }
+
+  /** A server whose host reads {@code ticker}: a FakeTicker makes idle times and keep-alives the test's to decide. */
+  public TestServer(Ticker ticker, Path modelsDir, Path trace, String apiKey, String... env) {
     Map<String, String> map = new HashMap<>(Map.of("MLX_PRELOAD_MODELS", "", "MLX_MEMORY_PRESSURE_THRESHOLD", "off"));
     for (int i = 0; i < env.length; i += 2) {
       map.put(env[i], env[i + 1]);
@@ -36,7 +41,7 @@ public final class TestServer implements AutoCloseable {
     ModelTable table = ModelTable.load(modelsDir.resolve("models.json"));
     Settings settings = Settings.fromEnv(map, table);
     this.apiKey = apiKey;
-    host = new ModelHost(settings, table, modelsDir, Ticker.system(), trace, new ServerMetrics());
+    host = new ModelHost(settings, table, modelsDir, ticker, trace, new ServerMetrics());
     host.start(Duration.ZERO);
     api = new ApiServer(host, new ApiServer.Options("127.0.0.1", 0, apiKey, 64 * 1024));
     port = api.start();

@@ -688,8 +688,12 @@ public final class ModelHost implements AutoCloseable {
 
   // ---- periodic work ----
 
-  /** The cleanup tick: idle TTL, count cap, then the pressure rule. A failure is logged and counted; the next tick runs. */
-  void tick() {
+  /**
+   * The cleanup tick, now: idle TTL and keep-alives, count cap, then the pressure rule. The schedule
+   * calls it every MLX_CACHE_CLEANUP_INTERVAL_SEC; a test on a fake clock calls it itself. A failure is
+   * logged and counted; the next tick runs.
+   */
+  public void tick() {
     try {
       decide(now -> {
         List<CacheEvent> events = new ArrayList<>(cache.tick(now));

@@ -110,22 +110,14 @@ final class FaultsTest {
     try (TestServer s = TestServer.start(null)) {
       assertEquals(404, s.post("/admin/models/fast/unload", "").statusCode());
       assertEquals(202, s.post("/admin/models/fast/load", "").statusCode());
-      HttpRequest stream = s.request("/api/generate").POST(HttpRequest.BodyPublishers.ofString(
-          "{\"model\":\"fast\",\"prompt\":\"x\",\"options\":{\"num_predict\":4096}}")).build();
-      HttpResponse<InputStream> r = s.client.send(stream, HttpResponse.BodyHandlers.ofInputStream());
-      r.body().readNBytes(100);
+      // The test holds the model the way a generation would.
+      io.mlxcap.server.host.ModelHost.Lease busyLease = s.host.begin("fast", s.host.resolve("fast"), 1, 1,
+          io.mlxcap.cache.ModelCache.KEEP_ALIVE_DEFAULT);
       HttpResponse<String> busy = s.post("/admin/models/fast/unload", "");
       assertEquals(409, busy.statusCode());
       assertEquals("phi3.5:3.8b is serving a request; unload it when it is idle", error(busy));
-      r.body().close();
-      HttpResponse<String> idle = null;
-      for (int i = 0; i < 100; i++) {
-        idle = s.post("/admin/models/fast/unload", "");
-        if (idle.statusCode() == 200) {
-          break;
-        }
-        Thread.sleep(50);
-      }
+      busyLease.close();
+      HttpResponse<String> idle = s.post("/admin/models/fast/unload", "");
       assertEquals(200, idle.statusCode(), idle.body());
       assertEquals("unloaded", TestServer.json(idle).get("status").asText());
     }
