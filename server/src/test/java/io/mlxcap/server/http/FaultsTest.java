@@ -81,7 +81,7 @@ final class FaultsTest {
     try (TestServer s = TestServer.start(trace)) {
       HttpRequest request = s.request("/v1/chat/completions").header("Content-Type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofString(
-              "{\"model\":\"fast\",\"stream\":true,\"max_tokens\":4096,\"messages\":[{\"role\":\"user\",\"content\":\"go\"}]}"))
+              "{\"model\":\"command-r-plus:104b\",\"stream\":true,\"max_tokens\":4096,\"messages\":[{\"role\":\"user\",\"content\":\"go\"}]}"))
           .build();
       HttpResponse<InputStream> r = s.client.send(request, HttpResponse.BodyHandlers.ofInputStream());
       InputStream body = r.body();
