@@ -10,6 +10,8 @@ import java.io.UncheckedIOException;
 public enum ExitCode {
   /** Done. */
   OK(0),
+  /** A check ran and did not pass: {@code validate} whose prediction missed, {@code drive} whose server failed midway. */
+  CHECK_FAILED(1),
   /** A mistake in what the user gave: an option, a file, a value, a setting. */
   BAD_INPUT(2),
   /** A bug: the message asks for MLXCAP_DEBUG=1 to see where. */

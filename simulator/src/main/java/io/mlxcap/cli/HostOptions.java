@@ -2,6 +2,8 @@ package io.mlxcap.cli;
 
 import io.mlxcap.ByteSize;
 import io.mlxcap.InvalidInputException;
+import io.mlxcap.calibrate.Profile;
+import java.nio.file.Path;
 import io.mlxcap.sim.HostParameter;
 import io.mlxcap.sim.HostProfile;
 import java.util.EnumMap;
@@ -25,6 +27,15 @@ final class HostOptions {
   @Option(names = "--load-overhead", paramLabel = "DURATION", description = "Fixed time of every load. Default: 1s.")
   String overhead;
 
+  @Option(names = "--profile", paramLabel = "FILE",
+      description = "A host profile from calibrate: its measured host, load and memory figures replace the defaults, "
+          + "and its models' measured bytes and rates replace the table's; options given here still win.")
+  Path profileFile;
+
+  @Option(names = "--load-growth", paramLabel = "SIZE",
+      description = "What the process keeps after each load beyond the model (calibrate measures it). Default: 0.")
+  String growth;
+
   @Option(names = "--load-transient", paramLabel = "FRACTION",
       description = "Extra memory a load holds while in progress, as a fraction of the model. Default: 0.")
   String transientFraction;
@@ -42,6 +53,7 @@ final class HostOptions {
     put(given, HostParameter.LOAD_BANDWIDTH, bandwidth);
     put(given, HostParameter.LOAD_OVERHEAD, overhead);
     put(given, HostParameter.LOAD_TRANSIENT, transientFraction);
+    put(given, HostParameter.LOAD_GROWTH, growth);
     return given;
   }
 
@@ -52,7 +64,22 @@ final class HostOptions {
   }
 
   HostProfile profile() {
-    return HostParameter.profile(HostProfile.DEFAULT, given());
+    return HostParameter.profile(calibrated().map(Profile::host).orElse(HostProfile.DEFAULT), given());
+  }
+
+  private Profile calibrated;
+
+  /** The profile of --profile, read once. */
+  java.util.Optional<Profile> calibrated() {
+    if (profileFile != null && calibrated == null) {
+      calibrated = Profile.read(profileFile);
+    }
+    return java.util.Optional.ofNullable(calibrated);
+  }
+
+  /** {@code table} with the measured model figures of --profile, if given. */
+  io.mlxcap.model.ModelTable models(io.mlxcap.model.ModelTable table) {
+    return calibrated().map(p -> p.applyTo(table)).orElse(table);
   }
 
   /** The RAM line given, or {@code fallback}. */

@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
     description = "Capacity planning for servers that keep several LLMs in one process: peak RAM and cold-start waits "
         + "under MLX_* settings, from traces. The reference server's commands (serve, synth-models, bench-server) "
         + "have their own help: ./mlxcap serve --help.",
-    subcommands = {ReportCommand.class, SweepCommand.class, SimulateCommand.class, CurveCommand.class, ImportCommand.class, ModelsCommand.class, WorkloadCommand.class, TraceCommand.class, BenchCommand.class,
+    subcommands = {ReportCommand.class, SweepCommand.class, SimulateCommand.class, DriveCommand.class, CalibrateCommand.class,
+        ValidateCommand.class, CurveCommand.class, ImportCommand.class, ModelsCommand.class, WorkloadCommand.class, TraceCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

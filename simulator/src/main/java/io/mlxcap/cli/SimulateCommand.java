@@ -56,7 +56,7 @@ final class SimulateCommand implements Runnable {
     try (TraceReader reader = TraceReader.open(trace, mode)) {
       header = reader.header();
     }
-    ModelTable table = models != null ? ModelTable.load(models) : header.models().orElse(ModelTable.defaults());
+    ModelTable table = hostOptions.models(models != null ? ModelTable.load(models) : header.models().orElse(ModelTable.defaults()));
     Settings settings = settingsFor(header, overrides, table, spec.commandLine().getErr());
     HostProfile host = hostOptions.profile();
     Map<String, Long> recorded;

@@ -33,7 +33,7 @@ final class SweepOptions {
 
   @Option(names = "--grid", paramLabel = "NAME=VALUES",
       description = "An axis: an MLX_* setting or host parameter (host-ram, host-other, runtime-base, load-bandwidth, "
-          + "load-overhead, load-transient) and its values, comma-separated; whole-number ranges like 1..8. "
+          + "load-overhead, load-transient, load-growth) and its values, comma-separated; whole-number ranges like 1..8. "
           + "MLX_PRELOAD_MODELS values are separated by ';' (an empty value is no preload). Repeat for more axes.")
   List<String> grid = new ArrayList<>();
 
@@ -81,6 +81,14 @@ final class SweepOptions {
         baseHost.put(p, v);
       }
     });
+    // A calibrated profile is the base host; what is given here still wins.
+    hostOptions.calibrated().ifPresent(profile -> {
+      for (HostParameter p : HostParameter.values()) {
+        if (!hostOptions.given().containsKey(p)) {
+          baseHost.put(p, p.valueOf(profile.host()));
+        }
+      }
+    });
     long ramLine = hostOptions.ramLine(-1);
     OptionalLong budgetBytes = budget == null ? OptionalLong.empty() : OptionalLong.of(size("--budget", budget));
     for (String name : overrides.keySet()) {
@@ -89,7 +97,8 @@ final class SweepOptions {
       }
     }
     RequestSource.InMemory requests = RequestSource.InMemory.read(trace, lenient ? TraceReader.Mode.LENIENT : TraceReader.Mode.STRICT);
-    ModelTable table = models != null ? ModelTable.load(models) : requests.header().models().orElse(ModelTable.defaults());
+    ModelTable table = hostOptions.models(models != null ? ModelTable.load(models)
+        : requests.header().models().orElse(ModelTable.defaults()));
     Map<String, String> base = new LinkedHashMap<>(requests.header().settings());
     base.putAll(overrides);
     // The base alone must stand: a bad --set or a header the table cannot serve is the user's to fix.

@@ -16,7 +16,8 @@ public enum HostParameter {
   RUNTIME_BASE("runtime-base", "a size such as 1GB"),
   LOAD_BANDWIDTH("load-bandwidth", "bytes per second such as 2GB"),
   LOAD_OVERHEAD("load-overhead", "a duration such as 1s"),
-  LOAD_TRANSIENT("load-transient", "a fraction such as 0.1");
+  LOAD_TRANSIENT("load-transient", "a fraction such as 0.1"),
+  LOAD_GROWTH("load-growth", "a size such as 5MB");
 
   private final String key;
   private final String example;
@@ -49,6 +50,7 @@ public enum HostParameter {
     double bandwidth = base.loadBytesPerSecond();
     java.time.Duration overhead = base.loadOverhead();
     double transientFraction = base.loadTransient();
+    long growth = base.growthPerLoadBytes();
     for (Map.Entry<HostParameter, String> e : values.entrySet()) {
       HostParameter p = e.getKey();
       String v = e.getValue();
@@ -59,9 +61,10 @@ public enum HostParameter {
         case LOAD_BANDWIDTH -> bandwidth = p.size(v);
         case LOAD_OVERHEAD -> overhead = Durations.parse(p.option(), v);
         case LOAD_TRANSIENT -> transientFraction = p.fraction(v);
+        case LOAD_GROWTH -> growth = p.size(v);
       }
     }
-    return new HostProfile(ram, other, runtime, bandwidth, overhead, transientFraction);
+    return new HostProfile(ram, other, runtime, bandwidth, overhead, transientFraction, growth);
   }
 
   /** Checks that {@code value} reads as this parameter's kind of value (size, duration or fraction). */
@@ -82,6 +85,7 @@ public enum HostParameter {
       case LOAD_BANDWIDTH -> Long.toString(Math.round(host.loadBytesPerSecond()));
       case LOAD_OVERHEAD -> host.loadOverhead().toMillis() + "ms";
       case LOAD_TRANSIENT -> Double.toString(host.loadTransient());
+      case LOAD_GROWTH -> Long.toString(host.growthPerLoadBytes());
     };
   }
 

@@ -14,13 +14,21 @@ import java.util.Locale;
  * @param loadBytesPerSecond effective load bandwidth: bytes of model made resident per second
  * @param loadOverhead fixed time of every load on top of the bytes
  * @param loadTransient extra memory a load holds while in progress, as a fraction of the model's bytes
+ * @param growthPerLoadBytes what the process keeps after each load beyond the model's own bytes, for
+ *     good (allocator fragmentation, a runtime's caches): measured by {@code calibrate}, 0 by default
  */
 public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes, double loadBytesPerSecond,
-    Duration loadOverhead, double loadTransient) {
+    Duration loadOverhead, double loadTransient, long growthPerLoadBytes) {
 
-  /** 128 GiB host, 8 GiB used by others, 1 GB runtime, loads at 2 GB/s plus 1 s, no transient copy. */
+  /** 128 GiB host, 8 GiB used by others, 1 GB runtime, loads at 2 GB/s plus 1 s, no transient copy, no growth. */
   public static final HostProfile DEFAULT =
-      new HostProfile(128L << 30, 8L << 30, 1_000_000_000L, 2e9, Duration.ofSeconds(1), 0);
+      new HostProfile(128L << 30, 8L << 30, 1_000_000_000L, 2e9, Duration.ofSeconds(1), 0, 0);
+
+  /** A profile without process growth. */
+  public HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes, double loadBytesPerSecond,
+      Duration loadOverhead, double loadTransient) {
+    this(ramBytes, otherBytes, runtimeBaseBytes, loadBytesPerSecond, loadOverhead, loadTransient, 0);
+  }
 
   public HostProfile {
     require(ramBytes > 0, "--host-ram must be more than 0");
@@ -29,6 +37,7 @@ public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes,
     require(loadBytesPerSecond > 0 && Double.isFinite(loadBytesPerSecond), "--load-bandwidth must be more than 0");
     require(!loadOverhead.isNegative(), "--load-overhead must not be negative");
     require(loadTransient >= 0 && Double.isFinite(loadTransient), "--load-transient must be at least 0");
+    require(growthPerLoadBytes >= 0, "--load-growth must be at least 0");
   }
 
   private static void require(boolean condition, String message) {
@@ -48,6 +57,7 @@ public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes,
         ByteSize.format(ramBytes), ramBytes / (double) (1L << 30), ByteSize.format(otherBytes),
         ByteSize.format(runtimeBaseBytes), ByteSize.format(Math.round(loadBytesPerSecond)),
         loadOverhead.toMillis() / 1000.0 + " s",
-        loadTransient > 0 ? String.format(Locale.ROOT, ", +%.0f %% while loading", loadTransient * 100) : "");
+        loadTransient > 0 ? String.format(Locale.ROOT, ", +%.0f %% while loading", loadTransient * 100) : "")
+        + (growthPerLoadBytes > 0 ? ", +" + ByteSize.format(growthPerLoadBytes) + " kept per load" : "");
   }
 }

@@ -102,6 +102,8 @@ public final class Simulation {
   // Memory.
   private long loadingBytes;
   private long kvBytes;
+  /** What the process kept from the loads so far beyond the models (HostProfile.growthPerLoadBytes). */
+  private long grownBytes;
   private long lastRss;
   private long lastChange;
   private double rssIntegral;
@@ -301,6 +303,7 @@ public final class Simulation {
   private void loadDone(int model, long now) {
     loadsInFlight--;
     loadingBytes -= loadFootprint(model);
+    grownBytes += host.growthPerLoadBytes();
     handle(cache.loadSucceeded(names[model], modelBytes[model], now), now);
     checkPressure(now);
   }
@@ -512,7 +515,7 @@ public final class Simulation {
   }
 
   private void noteMemory(long now) {
-    long rss = host.runtimeBaseBytes() + cache.residentBytes() + loadingBytes + kvBytes;
+    long rss = host.runtimeBaseBytes() + cache.residentBytes() + loadingBytes + kvBytes + grownBytes;
     if (rss != lastRss) {
       advanceMemory(now);
       lastRss = rss;

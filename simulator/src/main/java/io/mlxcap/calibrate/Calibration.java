@@ -1,0 +1,249 @@
+package io.mlxcap.calibrate;
+
+import io.mlxcap.ByteSize;
+import io.mlxcap.InvalidInputException;
+import io.mlxcap.calibrate.Profile.Figure;
+import io.mlxcap.calibrate.Profile.ModelFigures;
+import io.mlxcap.model.ModelSpec;
+import io.mlxcap.model.ModelTable;
+import io.mlxcap.trace.TraceEvent;
+import io.mlxcap.trace.TraceHeader;
+import io.mlxcap.trace.TraceReader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.commons.math3.stat.regression.OLSMultipleLinearRegression;
+import org.apache.commons.math3.stat.regression.SimpleRegression;
+
+/**
+ * Fits a {@link Profile} from what a server recorded: its {@code load} lines (load time against
+ * bytes), its {@code memory} samples against the models resident when each was taken (the runtime's
+ * base, what each load leaves behind, what a load holds while it runs), and its served requests
+ * (each model's prefill and decode rates). Pure: a trace in, a profile and the fits' quality out.
+ */
+public final class Calibration {
+  /** The profile, and lines for people saying how good each fit is. */
+  public record Result(Profile profile, List<String> quality) {}
+
+  private Calibration() {}
+
+  /**
+   * Fits {@code trace}.
+   *
+   * @throws InvalidInputException when the trace has nothing to fit (no loads or no memory samples)
+   */
+  public static Result fit(Path trace) {
+    TraceHeader header;
+    List<long[]> loads = new ArrayList<>(); // bytes, duration ns
+    Map<String, List<Long>> bytesByModel = new LinkedHashMap<>();
+    List<double[]> memory = new ArrayList<>(); // rss - resident, loads done, rss, resident, loading expected bytes
+    List<Long> other = new ArrayList<>();
+    Map<String, long[]> requests = new HashMap<>(); // id -> prompt tokens (and the model's index via names)
+    Map<String, String> requestModel = new HashMap<>();
+    Map<String, List<double[]>> service = new LinkedHashMap<>(); // model -> (prompt, output, seconds)
+    try (TraceReader reader = TraceReader.open(trace, TraceReader.Mode.STRICT)) {
+      header = reader.header();
+      ModelTable table = header.models().orElseThrow(() -> new InvalidInputException(trace
+          + " has no model table in its header: calibrate needs a recording made by mlxcap serve"));
+      Map<String, Long> resident = new HashMap<>();
+      Map<String, Long> loading = new HashMap<>();
+      int loadsDone = 0;
+      for (TraceEvent e = reader.next(); e != null; e = reader.next()) {
+        if (e instanceof TraceEvent.LoadStart s) {
+          loading.put(s.model(), Math.max(0, s.expectedBytes()));
+        } else if (e instanceof TraceEvent.Load l) {
+          loading.remove(l.model());
+          resident.put(l.model(), l.bytes());
+          loadsDone++;
+          loads.add(new long[] {l.bytes(), l.durationNanos()});
+          bytesByModel.computeIfAbsent(l.model(), m -> new ArrayList<>()).add(l.bytes());
+        } else if (e instanceof TraceEvent.LoadFailed f) {
+          loading.remove(f.model());
+        } else if (e instanceof TraceEvent.Evict v) {
+          resident.remove(v.model());
+        } else if (e instanceof TraceEvent.Memory m && m.rssBytes() > 0) {
+          long res = resident.values().stream().mapToLong(Long::longValue).sum();
+          long inFlight = loading.values().stream().mapToLong(Long::longValue).sum();
+          memory.add(new double[] {m.rssBytes() - res, loadsDone, m.rssBytes(), res, inFlight});
+          if (m.hostUsedBytes() > 0) {
+            other.add(Math.max(0, m.hostUsedBytes() - m.rssBytes()));
+          }
+        } else if (e instanceof TraceEvent.Request r) {
+          requests.put(r.id(), new long[] {r.promptTokens()});
+          table.find(r.model()).map(ModelSpec::name).ifPresent(name -> requestModel.put(r.id(), name));
+        } else if (e instanceof TraceEvent.RequestDone d && d.status() == TraceEvent.Status.OK
+            && d.serviceNanos() != TraceEvent.UNKNOWN && d.outputTokens() != TraceEvent.UNKNOWN) {
+          long[] r = requests.remove(d.id());
+          String model = requestModel.remove(d.id());
+          if (r != null && model != null && r[0] != TraceEvent.UNKNOWN) {
+            service.computeIfAbsent(model, m -> new ArrayList<>()).add(new double[] {r[0], d.outputTokens(), d.serviceNanos() / 1e9});
+          }
+        }
+      }
+    }
+    if (loads.isEmpty() || memory.isEmpty()) {
+      throw new InvalidInputException(trace + " has " + loads.size() + " load lines and " + memory.size()
+          + " memory samples; calibrate needs both (a recording of mlxcap serve that loaded models)");
+    }
+    List<String> quality = new ArrayList<>();
+    Map<String, Figure> host = new LinkedHashMap<>();
+    host.put("ram_bytes", new Figure(header.hostRamBytes(), header.hostRamBytes() > 0 ? 1 : 0, "the trace header's host RAM"));
+    if (!other.isEmpty()) {
+      host.put("other_bytes", new Figure(median(other), other.size(), "memory samples: host RAM in use minus the server's RSS (median)"));
+    }
+    fitLoads(loads, host, quality);
+    fitMemory(memory, host, quality);
+    Map<String, ModelFigures> models = new LinkedHashMap<>();
+    bytesByModel.forEach((model, bytes) -> models.put(model, new ModelFigures(
+        new Figure(median(bytes), bytes.size(), "load lines: the bytes the server reported (median)"), null, null)));
+    fitService(service, models, quality);
+    return new Result(Profile.of(host, models, trace.toString()), quality);
+  }
+
+  /** load duration = overhead + bytes / bandwidth, least squares over the load lines. */
+  private static void fitLoads(List<long[]> loads, Map<String, Figure> host, List<String> quality) {
+    SimpleRegression r = new SimpleRegression(true);
+    for (long[] l : loads) {
+      r.addData(l[0], l[1] / 1e9);
+    }
+    int n = loads.size();
+    double overhead;
+    double bandwidth;
+    if (n >= 3 && r.getSlope() > 0) {
+      overhead = Math.max(0, r.getIntercept());
+      bandwidth = 1 / r.getSlope();
+      double maxResidual = 0;
+      double sumResidual = 0;
+      for (long[] l : loads) {
+        double residual = l[1] / 1e9 - (r.getIntercept() + r.getSlope() * l[0]);
+        maxResidual = Math.max(maxResidual, Math.abs(residual));
+        sumResidual += Math.abs(residual);
+      }
+      quality.add(String.format(Locale.ROOT, "load time     %.1f ms + bytes / %s/s from %d loads: R² %.3f, residuals mean %.1f ms,"
+          + " max %.1f ms", overhead * 1e3, ByteSize.format(Math.round(bandwidth)), n, r.getRSquare(), sumResidual / n * 1e3,
+          maxResidual * 1e3));
+      host.put("load_r_squared", new Figure(Math.round(r.getRSquare() * 1e4) / 1e4, n, "the load-time fit's R²"));
+    } else {
+      double bytes = loads.stream().mapToDouble(l -> l[0]).sum();
+      double seconds = loads.stream().mapToDouble(l -> l[1] / 1e9).sum();
+      overhead = 0;
+      bandwidth = bytes / Math.max(seconds, 1e-9);
+      quality.add(String.format(Locale.ROOT, "load time     bytes / %s/s from %d loads (too few or too alike for a line: no overhead fitted)",
+          ByteSize.format(Math.round(bandwidth)), n));
+    }
+    host.put("load_overhead_s", new Figure(overhead, n, "load lines: duration = overhead + bytes / bandwidth (least squares)"));
+    host.put("load_bytes_per_s", new Figure(Math.round(bandwidth), n, "load lines: duration = overhead + bytes / bandwidth (least squares)"));
+  }
+
+  /**
+   * RSS − resident bytes = base + growth × loads so far, least squares over the samples taken while
+   * no load ran; then the transient: what samples taken during a load held beyond that line, as a
+   * fraction of the bytes being loaded.
+   */
+  private static void fitMemory(List<double[]> memory, Map<String, Figure> host, List<String> quality) {
+    SimpleRegression r = new SimpleRegression(true);
+    int quiet = 0;
+    for (double[] m : memory) {
+      if (m[4] == 0) {
+        r.addData(m[1], m[0]);
+        quiet++;
+      }
+    }
+    double base;
+    double growth;
+    if (quiet >= 3 && r.getSlope() >= 0 && distinct(memory)) {
+      base = r.getIntercept();
+      growth = r.getSlope();
+    } else {
+      base = memory.stream().filter(m -> m[4] == 0).mapToDouble(m -> m[0]).min().orElse(memory.get(0)[0]);
+      growth = 0;
+    }
+    double maxResidual = 0;
+    for (double[] m : memory) {
+      if (m[4] == 0) {
+        maxResidual = Math.max(maxResidual, Math.abs(m[0] - base - growth * m[1]));
+      }
+    }
+    quality.add(String.format(Locale.ROOT, "memory        RSS = %s + resident models + %s per load so far, from %d samples: R² %.3f, max residual %s",
+        ByteSize.format(Math.round(base)), ByteSize.format(Math.round(growth)), quiet, quiet >= 3 ? r.getRSquare() : Double.NaN,
+        ByteSize.format(Math.round(maxResidual))));
+    host.put("runtime_base_bytes", new Figure(Math.round(base), quiet,
+        "memory samples: RSS minus the resident models' bytes = base + growth x loads so far (least squares, intercept)"));
+    host.put("growth_per_load_bytes", new Figure(Math.round(growth), quiet,
+        "memory samples: RSS minus the resident models' bytes = base + growth x loads so far (least squares, slope)"));
+    double transientFraction = 0;
+    int during = 0;
+    for (double[] m : memory) {
+      if (m[4] > 0) {
+        during++;
+        transientFraction = Math.max(transientFraction, (m[0] - base - growth * m[1]) / m[4]);
+      }
+    }
+    transientFraction = Math.max(0, transientFraction);
+    host.put("load_transient", new Figure(Math.round(transientFraction * 1e4) / 1e4, during,
+        during == 0 ? "no memory sample was taken while a load ran: 0 assumed"
+            : "memory samples taken while a load ran: the most they held beyond the line above, over the bytes loading"));
+    quality.add(during == 0 ? "load transient none seen (no sample during a load; sample more often with serve --memory-sample)"
+        : String.format(Locale.ROOT, "load transient %.0f %% of the bytes loading, from %d samples taken during loads", transientFraction * 100,
+            during));
+  }
+
+  private static boolean distinct(List<double[]> memory) {
+    return memory.stream().filter(m -> m[4] == 0).mapToDouble(m -> m[1]).distinct().count() >= 2;
+  }
+
+  /** service seconds = prompt / prefill + output / decode per model, least squares without intercept. */
+  private static void fitService(Map<String, List<double[]>> service, Map<String, ModelFigures> models, List<String> quality) {
+    service.forEach((model, rows) -> {
+      double prefill = Double.NaN;
+      double decode = Double.NaN;
+      if (rows.size() >= 3) {
+        double[] y = new double[rows.size()];
+        double[][] x = new double[rows.size()][];
+        for (int i = 0; i < rows.size(); i++) {
+          y[i] = rows.get(i)[2];
+          x[i] = new double[] {rows.get(i)[0], rows.get(i)[1]};
+        }
+        try {
+          OLSMultipleLinearRegression ols = new OLSMultipleLinearRegression();
+          ols.setNoIntercept(true);
+          ols.newSampleData(y, x);
+          double[] b = ols.estimateRegressionParameters();
+          if (b[0] > 0 && b[1] > 0) {
+            prefill = 1 / b[0];
+            decode = 1 / b[1];
+          }
+        } catch (RuntimeException singular) {
+          // prompts or outputs all alike: fall back below
+        }
+      }
+      String how = "served requests: service = prompt / prefill + output / decode (least squares, no intercept)";
+      if (Double.isNaN(decode)) {
+        double seconds = rows.stream().mapToDouble(r -> r[2]).sum();
+        double tokens = rows.stream().mapToDouble(r -> r[0] + r[1]).sum();
+        prefill = decode = tokens / Math.max(seconds, 1e-9);
+        how = "served requests: (prompt + output tokens) / service time, one rate (too few or too alike for two)";
+      }
+      ModelFigures before = models.getOrDefault(model, new ModelFigures(null, null, null));
+      models.put(model, new ModelFigures(before.bytes(), new Figure(round(prefill), rows.size(), how),
+          new Figure(round(decode), rows.size(), how)));
+      quality.add(String.format(Locale.ROOT, "service       %-30s prefill %.0f, decode %.0f tokens/s from %d requests", model, prefill,
+          decode, rows.size()));
+    });
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 10) / 10.0;
+  }
+
+  private static double median(List<Long> values) {
+    long[] sorted = values.stream().mapToLong(Long::longValue).toArray();
+    Arrays.sort(sorted);
+    return sorted.length % 2 == 1 ? sorted[sorted.length / 2] : Math.round((sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2.0);
+  }
+}

@@ -1,0 +1,173 @@
+package io.mlxcap.calibrate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.mlxcap.InvalidInputException;
+import io.mlxcap.model.ModelSpec;
+import io.mlxcap.model.ModelTable;
+import io.mlxcap.model.Performance;
+import io.mlxcap.model.SizeRange;
+import io.mlxcap.sim.HostProfile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A host profile: what {@code calibrate} measured of a server from its recording, for the simulator
+ * to predict with ({@code --profile}). Every figure says how many observations it came from and
+ * how; a figure from none keeps the simulator's default and says so.
+ *
+ * @param host the machine and the process: RAM, other use, runtime base, load speed, transient, growth
+ * @param figures each host figure as measured, by its JSON name
+ * @param models what each model measured: resident bytes and service rates, by canonical name
+ * @param source the recording it was fitted from
+ */
+public record Profile(HostProfile host, Map<String, Figure> figures, Map<String, ModelFigures> models, String source) {
+  static final String FORMAT = "mlxcap-host-profile";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** One measured value, the number of observations behind it and how it was fitted. */
+  public record Figure(double value, int observations, String how) {}
+
+  /** What one model measured; a null figure was not measured. */
+  public record ModelFigures(Figure bytes, Figure prefillTokensPerSecond, Figure decodeTokensPerSecond) {}
+
+  /**
+   * {@code table} with the measured figures of this profile in place of the table's: each model's
+   * resident bytes (exact) and service rates; models the profile does not name are left as they are.
+   */
+  public ModelTable applyTo(ModelTable table) {
+    List<ModelSpec> out = new ArrayList<>();
+    for (ModelSpec m : table.models()) {
+      ModelFigures f = models.get(m.name());
+      if (f == null) {
+        out.add(m);
+        continue;
+      }
+      SizeRange size = f.bytes() == null ? m.size() : SizeRange.exactly(Math.round(f.bytes().value()) - m.details().overheadBytes());
+      Performance p = m.performance();
+      Performance perf = new Performance(p.kvBytesPerToken(),
+          f.prefillTokensPerSecond() == null ? p.prefillTokensPerSecond() : f.prefillTokensPerSecond().value(),
+          f.decodeTokensPerSecond() == null ? p.decodeTokensPerSecond() : f.decodeTokensPerSecond().value());
+      out.add(new ModelSpec(m.name(), m.aliases(), size, perf, m.details()));
+    }
+    return ModelTable.of(out);
+  }
+
+  // ---- the file ----
+
+  /** Writes the profile as documented JSON. */
+  public void write(Path file) throws IOException {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("format", FORMAT);
+    root.put("version", 1);
+    root.put("source", source);
+    ObjectNode host = root.putObject("host");
+    figures.forEach((name, f) -> figure(host, name, f));
+    ObjectNode models = root.putObject("models");
+    this.models.forEach((name, m) -> {
+      ObjectNode model = models.putObject(name);
+      if (m.bytes() != null) {
+        figure(model, "bytes", m.bytes());
+      }
+      if (m.prefillTokensPerSecond() != null) {
+        figure(model, "prefill_tokens_per_s", m.prefillTokensPerSecond());
+      }
+      if (m.decodeTokensPerSecond() != null) {
+        figure(model, "decode_tokens_per_s", m.decodeTokensPerSecond());
+      }
+    });
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");
+  }
+
+  private static void figure(ObjectNode parent, String name, Figure f) {
+    ObjectNode node = parent.putObject(name);
+    if (f.value() == Math.rint(f.value()) && Math.abs(f.value()) < 1e15) {
+      node.put("value", (long) f.value());
+    } else {
+      node.put("value", f.value());
+    }
+    node.put("observations", f.observations());
+    node.put("how", f.how());
+  }
+
+  /**
+   * Reads a profile written by {@code calibrate}.
+   *
+   * @throws InvalidInputException naming the file and what is wrong, in one sentence
+   */
+  public static Profile read(Path file) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(Files.readString(file));
+    } catch (NoSuchFileException e) {
+      throw new InvalidInputException("--profile " + file + " does not exist; make one with: mlxcap calibrate --trace RECORDING -o "
+          + file);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new InvalidInputException("--profile " + file + " is not JSON: " + io.mlxcap.JsonErrors.reason(e));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot read --profile " + file + ": " + e.getMessage(), e);
+    }
+    if (root == null || !FORMAT.equals(root.path("format").asText())) {
+      throw new InvalidInputException("--profile " + file + " is not a host profile (\"format\" is not \"" + FORMAT + "\")");
+    }
+    JsonNode host = root.path("host");
+    Map<String, Figure> figures = new LinkedHashMap<>();
+    host.fields().forEachRemaining(e -> figures.put(e.getKey(), figure(file, e.getKey(), e.getValue())));
+    HostProfile profile;
+    try {
+      profile = hostOf(figures);
+    } catch (InvalidInputException e) {
+      throw new InvalidInputException("--profile " + file + ": " + e.getMessage());
+    }
+    Map<String, ModelFigures> models = new LinkedHashMap<>();
+    root.path("models").fields().forEachRemaining(e -> {
+      JsonNode m = e.getValue();
+      models.put(e.getKey(), new ModelFigures(
+          m.has("bytes") ? figure(file, e.getKey() + ".bytes", m.get("bytes")) : null,
+          m.has("prefill_tokens_per_s") ? figure(file, e.getKey() + ".prefill_tokens_per_s", m.get("prefill_tokens_per_s")) : null,
+          m.has("decode_tokens_per_s") ? figure(file, e.getKey() + ".decode_tokens_per_s", m.get("decode_tokens_per_s")) : null));
+    });
+    return new Profile(profile, figures, models, root.path("source").asText(""));
+  }
+
+  /** A profile of these measured figures; a figure not measured keeps {@link HostProfile#DEFAULT}'s value. */
+  public static Profile of(Map<String, Figure> figures, Map<String, ModelFigures> models, String source) {
+    return new Profile(hostOf(figures), figures, models, source);
+  }
+
+  private static HostProfile hostOf(Map<String, Figure> figures) {
+    HostProfile d = HostProfile.DEFAULT;
+    return new HostProfile(
+        (long) value(figures, "ram_bytes", d.ramBytes()),
+        (long) value(figures, "other_bytes", d.otherBytes()),
+        (long) value(figures, "runtime_base_bytes", d.runtimeBaseBytes()),
+        value(figures, "load_bytes_per_s", d.loadBytesPerSecond()),
+        Duration.ofNanos(Math.round(value(figures, "load_overhead_s", d.loadOverhead().toNanos() / 1e9) * 1e9)),
+        value(figures, "load_transient", d.loadTransient()),
+        (long) value(figures, "growth_per_load_bytes", d.growthPerLoadBytes()));
+  }
+
+  private static double value(Map<String, Figure> figures, String name, double fallback) {
+    Figure f = figures.get(name);
+    return f == null || f.observations() == 0 ? fallback : f.value();
+  }
+
+  private static Figure figure(Path file, String name, JsonNode node) {
+    if (!node.path("value").isNumber()) {
+      throw new InvalidInputException("--profile " + file + ": \"" + name + "\" needs a numeric \"value\"");
+    }
+    return new Figure(node.get("value").asDouble(), node.path("observations").asInt(0), node.path("how").asText(""));
+  }
+}

@@ -1,0 +1,236 @@
+package io.mlxcap.calibrate;
+
+import io.mlxcap.ByteSize;
+import io.mlxcap.InvalidInputException;
+import io.mlxcap.cache.CacheEvent;
+import io.mlxcap.model.ModelTable;
+import io.mlxcap.model.SizeRange;
+import io.mlxcap.settings.Settings;
+import io.mlxcap.sim.HostProfile;
+import io.mlxcap.sim.LogHistogram;
+import io.mlxcap.sim.RequestSource;
+import io.mlxcap.sim.SimResult;
+import io.mlxcap.sim.Simulation;
+import io.mlxcap.trace.TraceEvent;
+import io.mlxcap.trace.TraceHeader;
+import io.mlxcap.trace.TraceReader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A recording replayed under its own settings and arrivals (with a host profile, if given), side by
+ * side with what the server observed: the load/evict sequence, memory, waits and counts.
+ */
+public final class Validation {
+  /** A cold start is a request that waited at least this long for its model (a hit waits microseconds). */
+  static final long COLD_NANOS = 1_000_000L;
+
+  /** One compared figure; {@code tolerance} NaN when it is shown but not held to one. */
+  public record Row(String name, double measured, double predicted, String unit, double tolerance) {
+    /** Relative error of the prediction, in percent (NaN when the measurement is 0). */
+    public double errorPercent() {
+      return measured == 0 ? (predicted == 0 ? 0 : Double.NaN) : 100.0 * (predicted - measured) / measured;
+    }
+
+    /** True when held to a tolerance and outside it. */
+    public boolean failed() {
+      return !Double.isNaN(tolerance) && !(Math.abs(errorPercent()) <= tolerance);
+    }
+  }
+
+  /**
+   * What validation found.
+   *
+   * @param recorded the recorded loads and evictions, in order ("load MODEL CAUSE", "evict MODEL REASON")
+   * @param replayed the replay's
+   */
+  public record Result(List<String> recorded, List<String> replayed, List<Row> rows, SimResult prediction) {
+    /** The index of the first decision that differs, or -1 when the sequences are identical. */
+    public int firstDivergence() {
+      int n = Math.min(recorded.size(), replayed.size());
+      for (int i = 0; i < n; i++) {
+        if (!recorded.get(i).equals(replayed.get(i))) {
+          return i;
+        }
+      }
+      return recorded.size() == replayed.size() ? -1 : n;
+    }
+
+    /** True when the decisions are identical and every figure held to a tolerance is within it. */
+    public boolean passed() {
+      return firstDivergence() < 0 && rows.stream().noneMatch(Row::failed);
+    }
+  }
+
+  private Validation() {}
+
+  /**
+   * Replays {@code trace} with {@code profile} (null: the simulator's default host, the trace's
+   * table) and compares; {@code rssTolerance} and {@code waitTolerance} are percentages.
+   */
+  public static Result run(Path trace, Profile profile, double rssTolerance, double waitTolerance) {
+    Measured m = measure(trace);
+    ModelTable table = m.header.models().orElseThrow(() -> new InvalidInputException(trace
+        + " has no model table in its header: validate needs a recording made by mlxcap serve"));
+    if (profile != null) {
+      table = profile.applyTo(table);
+    }
+    HostProfile host = profile != null ? profile.host() : HostProfile.DEFAULT;
+    if (m.header.hostRamBytes() > 0 && (profile == null || !profile.figures().containsKey("ram_bytes"))) {
+      host = new HostProfile(m.header.hostRamBytes(), Math.min(host.otherBytes(), m.header.hostRamBytes() / 2),
+          host.runtimeBaseBytes(), host.loadBytesPerSecond(), host.loadOverhead(), host.loadTransient(), host.growthPerLoadBytes());
+    }
+    Settings settings = Settings.fromEnv(m.header.settings(), table);
+    List<String> replayed = new ArrayList<>();
+    long line = host.ramBytes() - host.otherBytes();
+    Simulation simulation = new Simulation(settings, table, host, SizeRange.Estimate.EXPECTED, line)
+        .onDecision((time, event) -> {
+          if (event instanceof CacheEvent.LoadStarted s) {
+            replayed.add("load " + s.model() + " " + s.cause().wireName());
+          } else if (event instanceof CacheEvent.Evicted v) {
+            replayed.add("evict " + v.model() + " " + v.reason().wireName());
+          }
+        });
+    SimResult p = simulation.run(RequestSource.InMemory.read(trace, TraceReader.Mode.STRICT).replay());
+    List<Row> rows = new ArrayList<>();
+    rows.add(new Row("peak RSS", m.peakRss, p.peakRssBytes(), "bytes", rssTolerance));
+    rows.add(new Row("mean RSS", m.meanRss, p.meanRssBytes(), "bytes", Double.NaN));
+    rows.add(new Row("time over " + ByteSize.format(line), m.aboveLine(line) / 1e9, p.aboveLineNanos() / 1e9, "s", Double.NaN));
+    rows.add(new Row("cold-start wait p50", quantile(m.coldWaits, 0.5), quantile(p.coldWait(), 0.5), "s", waitTolerance));
+    rows.add(new Row("cold-start wait p95", quantile(m.coldWaits, 0.95), quantile(p.coldWait(), 0.95), "s", waitTolerance));
+    rows.add(new Row("latency p50", quantile(m.latencies, 0.5), quantile(p.latency(), 0.5), "s", Double.NaN));
+    rows.add(new Row("latency p95", quantile(m.latencies, 0.95), quantile(p.latency(), 0.95), "s", Double.NaN));
+    rows.add(new Row("loads", m.loads, p.totalLoads(), "", Double.NaN));
+    rows.add(new Row("evictions", m.evictions, p.totalEvictions(), "", Double.NaN));
+    rows.add(new Row("cold starts", m.coldWaits.size(), p.coldStarts(), "", Double.NaN));
+    rows.add(new Row("refused", m.refused, p.rejected(), "", Double.NaN));
+    return new Result(m.decisions, replayed, rows, p);
+  }
+
+  private static double quantile(List<Long> values, double q) {
+    if (values.isEmpty()) {
+      return 0;
+    }
+    long[] sorted = values.stream().mapToLong(Long::longValue).toArray();
+    Arrays.sort(sorted);
+    // The same rule as LogHistogram: the smallest value with at least q of them at or below it.
+    int rank = (int) Math.ceil(q * sorted.length);
+    return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))] / 1e9;
+  }
+
+  private static double quantile(LogHistogram h, double q) {
+    return h.count() == 0 ? 0 : h.quantile(q) / 1e9;
+  }
+
+  /** What the server observed. */
+  private static final class Measured {
+    TraceHeader header;
+    final List<String> decisions = new ArrayList<>();
+    final List<long[]> samples = new ArrayList<>(); // time, rss
+    long peakRss;
+    double meanRss;
+    final List<Long> coldWaits = new ArrayList<>();
+    final List<Long> latencies = new ArrayList<>();
+    long loads;
+    long evictions;
+    long refused;
+
+    long aboveLine(long line) {
+      long above = 0;
+      for (int i = 0; i + 1 < samples.size(); i++) {
+        if (samples.get(i)[1] > line) {
+          above += samples.get(i + 1)[0] - samples.get(i)[0];
+        }
+      }
+      return above;
+    }
+  }
+
+  private static Measured measure(Path trace) {
+    Measured m = new Measured();
+    Map<String, Long> arrivals = new HashMap<>();
+    long end = 0;
+    try (TraceReader reader = TraceReader.open(trace, TraceReader.Mode.STRICT)) {
+      m.header = reader.header();
+      for (TraceEvent e = reader.next(); e != null; e = reader.next()) {
+        end = Math.max(end, e.timeNanos());
+        if (e instanceof TraceEvent.LoadStart s) {
+          m.decisions.add("load " + s.model() + " " + s.cause().wireName());
+        } else if (e instanceof TraceEvent.Load) {
+          m.loads++;
+        } else if (e instanceof TraceEvent.Evict v) {
+          m.decisions.add("evict " + v.model() + " " + v.reason().wireName());
+          m.evictions++;
+        } else if (e instanceof TraceEvent.Memory s && s.rssBytes() > 0) {
+          m.samples.add(new long[] {s.timeNanos(), s.rssBytes()});
+          m.peakRss = Math.max(m.peakRss, s.rssBytes());
+        } else if (e instanceof TraceEvent.Request r) {
+          arrivals.put(r.id(), r.timeNanos());
+        } else if (e instanceof TraceEvent.RequestDone d) {
+          Long arrived = arrivals.remove(d.id());
+          if (d.status() == TraceEvent.Status.REJECTED) {
+            m.refused++;
+          } else if (d.status() == TraceEvent.Status.OK && arrived != null) {
+            m.latencies.add(d.timeNanos() - arrived);
+            if (d.loadWaitNanos() != TraceEvent.UNKNOWN && d.loadWaitNanos() >= COLD_NANOS) {
+              m.coldWaits.add(d.loadWaitNanos());
+            }
+          }
+        }
+      }
+    }
+    if (m.samples.isEmpty()) {
+      throw new InvalidInputException(trace + " has no memory samples: validate compares memory; record with mlxcap serve");
+    }
+    double area = 0;
+    for (int i = 0; i < m.samples.size(); i++) {
+      long from = m.samples.get(i)[0];
+      long to = i + 1 < m.samples.size() ? m.samples.get(i + 1)[0] : end;
+      area += (double) m.samples.get(i)[1] * Math.max(0, to - from);
+    }
+    long span = end - m.samples.get(0)[0];
+    m.meanRss = span > 0 ? area / span : m.samples.get(0)[1];
+    return m;
+  }
+
+  /** The comparison as lines for people. */
+  public static List<String> describe(Result r, double rssTolerance, double waitTolerance) {
+    List<String> out = new ArrayList<>();
+    int at = r.firstDivergence();
+    if (at < 0) {
+      out.add(String.format(Locale.ROOT, "decisions     identical: %d loads and evictions in the same order", r.recorded().size()));
+    } else {
+      out.add(String.format(Locale.ROOT, "decisions     DIFFER at decision %d of %d recorded / %d replayed:", at + 1, r.recorded().size(),
+          r.replayed().size()));
+      for (int i = Math.max(0, at - 2); i <= at + 2 && (i < r.recorded().size() || i < r.replayed().size()); i++) {
+        out.add(String.format(Locale.ROOT, "  %s %4d  server: %-45s replay: %s", i == at ? ">" : " ", i + 1,
+            i < r.recorded().size() ? r.recorded().get(i) : "(none)", i < r.replayed().size() ? r.replayed().get(i) : "(none)"));
+      }
+    }
+    out.add(String.format(Locale.ROOT, "%-24s %14s %14s %9s", "", "measured", "predicted", "error"));
+    for (Row row : r.rows()) {
+      out.add(String.format(Locale.ROOT, "%-24s %14s %14s %9s%s", row.name(), format(row.measured(), row.unit()),
+          format(row.predicted(), row.unit()), Double.isNaN(row.errorPercent()) ? "-" : String.format(Locale.ROOT, "%+.1f %%", row.errorPercent()),
+          Double.isNaN(row.tolerance()) ? "" : String.format(Locale.ROOT, "   (tolerance %.0f %%)%s", row.tolerance(),
+              row.failed() ? "  MISSED" : "")));
+    }
+    out.add(r.passed() ? "result        pass" : "result        FAIL: " + (at >= 0 ? "the decisions differ" : "")
+        + (at >= 0 && r.rows().stream().anyMatch(Row::failed) ? "; " : "")
+        + String.join(", ", r.rows().stream().filter(Row::failed).map(Row::name).toList())
+        + (r.rows().stream().anyMatch(Row::failed) ? " outside the tolerance" : ""));
+    return out;
+  }
+
+  private static String format(double value, String unit) {
+    return switch (unit) {
+      case "bytes" -> ByteSize.format(Math.round(value));
+      case "s" -> value < 10 ? String.format(Locale.ROOT, "%.1f ms", value * 1e3) : String.format(Locale.ROOT, "%.2f s", value);
+      default -> String.format(Locale.ROOT, "%.0f", value);
+    };
+  }
+}

@@ -1,0 +1,46 @@
+package io.mlxcap.cli;
+
+import io.mlxcap.calibrate.Calibration;
+import io.mlxcap.calibrate.Profile;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code mlxcap calibrate}: a host profile fitted from what a server recorded. */
+@Command(name = "calibrate", mixinStandardHelpOptions = true,
+    description = "Fit a host profile from a trace recorded by mlxcap serve: load time = overhead + bytes / bandwidth "
+        + "(least squares over the load lines, R² and residuals printed); the runtime's base RSS and what each load "
+        + "leaves behind (RSS minus the resident models against the loads so far, over the memory samples); what a "
+        + "load holds while it runs (samples taken during loads); each model's resident bytes (load lines) and "
+        + "prefill and decode rates (served requests). Every figure in the profile says how many observations it "
+        + "came from. Use it with simulate, sweep, report and validate: --profile FILE.")
+final class CalibrateCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--trace", required = true, paramLabel = "FILE", description = "A trace recorded by mlxcap serve.")
+  Path trace;
+
+  @Option(names = {"-o", "--out"}, defaultValue = "host-profile.json", paramLabel = "FILE",
+      description = "Where to write the profile. Default: ${DEFAULT-VALUE}.")
+  Path out;
+
+  @Override
+  public void run() {
+    Calibration.Result result = Calibration.fit(trace);
+    PrintWriter o = spec.commandLine().getOut();
+    o.println("calibrate     " + trace);
+    result.quality().forEach(o::println);
+    Profile p = result.profile();
+    o.println("host          " + p.host().describe());
+    try {
+      p.write(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);
+    }
+    o.println("wrote         " + out);
+  }
+}
