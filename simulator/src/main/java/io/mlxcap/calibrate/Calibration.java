@@ -53,9 +53,11 @@ public final class Calibration {
       Map<String, Long> resident = new HashMap<>();
       Map<String, Long> loading = new HashMap<>();
       int loadsDone = 0;
+      int loadsStarted = 0;
       for (TraceEvent e = reader.next(); e != null; e = reader.next()) {
         if (e instanceof TraceEvent.LoadStart s) {
           loading.put(s.model(), Math.max(0, s.expectedBytes()));
+          loadsStarted++;
         } else if (e instanceof TraceEvent.Load l) {
           loading.remove(l.model());
           resident.put(l.model(), l.bytes());
@@ -69,7 +71,7 @@ public final class Calibration {
         } else if (e instanceof TraceEvent.Memory m && m.rssBytes() > 0) {
           long res = resident.values().stream().mapToLong(Long::longValue).sum();
           long inFlight = loading.values().stream().mapToLong(Long::longValue).sum();
-          memory.add(new double[] {m.rssBytes() - res, loadsDone, m.rssBytes(), res, inFlight});
+          memory.add(new double[] {m.rssBytes() - res, loadsDone, m.rssBytes(), res, inFlight, loadsStarted});
           if (m.hostUsedBytes() > 0) {
             other.add(Math.max(0, m.hostUsedBytes() - m.rssBytes()));
           }
@@ -105,29 +107,46 @@ public final class Calibration {
     return new Result(Profile.of(host, models, trace.toString()), quality);
   }
 
-  /** load duration = overhead + bytes / bandwidth, least squares over the load lines. */
+  /**
+   * load duration = overhead + bytes / bandwidth over the load lines, fitted by Theil–Sen (the median
+   * of the slopes between every two loads, then the median intercept): a load slowed by a busy disk
+   * or a collector pause does not pull the line, as it pulls least squares.
+   */
   private static void fitLoads(List<long[]> loads, Map<String, Figure> host, List<String> quality) {
-    SimpleRegression r = new SimpleRegression(true);
-    for (long[] l : loads) {
-      r.addData(l[0], l[1] / 1e9);
-    }
     int n = loads.size();
+    List<Double> slopes = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      for (int j = i + 1; j < n; j++) {
+        if (loads.get(i)[0] != loads.get(j)[0]) {
+          slopes.add((loads.get(j)[1] - loads.get(i)[1]) / 1e9 / (loads.get(j)[0] - loads.get(i)[0]));
+        }
+      }
+    }
     double overhead;
     double bandwidth;
-    if (n >= 3 && r.getSlope() > 0) {
-      overhead = Math.max(0, r.getIntercept());
-      bandwidth = 1 / r.getSlope();
+    double slope = slopes.isEmpty() ? Double.NaN : medianOf(slopes);
+    if (n >= 3 && slope > 0) {
+      List<Double> intercepts = new ArrayList<>();
+      loads.forEach(l -> intercepts.add(l[1] / 1e9 - slope * l[0]));
+      overhead = Math.max(0, medianOf(intercepts));
+      bandwidth = 1 / slope;
+      double mean = loads.stream().mapToDouble(l -> l[1] / 1e9).average().orElse(0);
+      double total = 0;
+      double residualSquares = 0;
       double maxResidual = 0;
       double sumResidual = 0;
       for (long[] l : loads) {
-        double residual = l[1] / 1e9 - (r.getIntercept() + r.getSlope() * l[0]);
+        double residual = l[1] / 1e9 - (overhead + slope * l[0]);
+        residualSquares += residual * residual;
+        total += Math.pow(l[1] / 1e9 - mean, 2);
         maxResidual = Math.max(maxResidual, Math.abs(residual));
         sumResidual += Math.abs(residual);
       }
-      quality.add(String.format(Locale.ROOT, "load time     %.1f ms + bytes / %s/s from %d loads: R² %.3f, residuals mean %.1f ms,"
-          + " max %.1f ms", overhead * 1e3, ByteSize.format(Math.round(bandwidth)), n, r.getRSquare(), sumResidual / n * 1e3,
+      double r2 = total == 0 ? 1 : 1 - residualSquares / total;
+      quality.add(String.format(Locale.ROOT, "load time     %.1f ms + bytes / %s/s from %d loads (Theil-Sen): R² %.3f, residuals"
+          + " mean %.1f ms, max %.1f ms", overhead * 1e3, ByteSize.format(Math.round(bandwidth)), n, r2, sumResidual / n * 1e3,
           maxResidual * 1e3));
-      host.put("load_r_squared", new Figure(Math.round(r.getRSquare() * 1e4) / 1e4, n, "the load-time fit's R²"));
+      host.put("load_r_squared", new Figure(Math.round(r2 * 1e4) / 1e4, n, "the load-time line's R²"));
     } else {
       double bytes = loads.stream().mapToDouble(l -> l[0]).sum();
       double seconds = loads.stream().mapToDouble(l -> l[1] / 1e9).sum();
@@ -136,14 +155,21 @@ public final class Calibration {
       quality.add(String.format(Locale.ROOT, "load time     bytes / %s/s from %d loads (too few or too alike for a line: no overhead fitted)",
           ByteSize.format(Math.round(bandwidth)), n));
     }
-    host.put("load_overhead_s", new Figure(overhead, n, "load lines: duration = overhead + bytes / bandwidth (least squares)"));
-    host.put("load_bytes_per_s", new Figure(Math.round(bandwidth), n, "load lines: duration = overhead + bytes / bandwidth (least squares)"));
+    String how = "load lines: duration = overhead + bytes / bandwidth (Theil-Sen: median pairwise slope, median intercept)";
+    host.put("load_overhead_s", new Figure(Math.round(overhead * 1e6) / 1e6, n, how));
+    host.put("load_bytes_per_s", new Figure(Math.round(bandwidth), n, how));
+  }
+
+  private static double medianOf(List<Double> values) {
+    double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    int m = sorted.length / 2;
+    return sorted.length % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
   }
 
   /**
    * RSS − resident bytes = base + growth × loads so far, least squares over the samples taken while
-   * no load ran; then the transient: what samples taken during a load held beyond that line, as a
-   * fraction of the bytes being loaded.
+   * no load ran; then the transient: what samples taken during a load held beyond that line and the
+   * loading model's own bytes, as a fraction of those bytes (per load its most, then the median).
    */
   private static void fitMemory(List<double[]> memory, Map<String, Figure> host, List<String> quality) {
     SimpleRegression r = new SimpleRegression(true);
@@ -176,21 +202,26 @@ public final class Calibration {
         "memory samples: RSS minus the resident models' bytes = base + growth x loads so far (least squares, intercept)"));
     host.put("growth_per_load_bytes", new Figure(Math.round(growth), quiet,
         "memory samples: RSS minus the resident models' bytes = base + growth x loads so far (least squares, slope)"));
-    double transientFraction = 0;
+    // Per load: the most its samples held beyond the line, over its bytes; the median over loads, so a
+    // sample that caught an evicted model not yet closed does not stand for every load.
+    Map<Double, Double> peakByLoad = new LinkedHashMap<>();
     int during = 0;
     for (double[] m : memory) {
       if (m[4] > 0) {
         during++;
-        transientFraction = Math.max(transientFraction, (m[0] - base - growth * m[1]) / m[4]);
+        // Beyond the line and beyond the model's own bytes (the simulator counts those from the load's start).
+        peakByLoad.merge(m[5], (m[0] - base - growth * m[1] - m[4]) / m[4], Math::max);
       }
     }
+    double transientFraction = peakByLoad.isEmpty() ? 0 : Math.max(0, medianOf(new ArrayList<>(peakByLoad.values())));
     transientFraction = Math.max(0, transientFraction);
     host.put("load_transient", new Figure(Math.round(transientFraction * 1e4) / 1e4, during,
         during == 0 ? "no memory sample was taken while a load ran: 0 assumed"
-            : "memory samples taken while a load ran: the most they held beyond the line above, over the bytes loading"));
+            : "memory samples taken while a load ran: per load, the most they held beyond the line above over the bytes"
+                + " loading; the median over loads"));
     quality.add(during == 0 ? "load transient none seen (no sample during a load; sample more often with serve --memory-sample)"
-        : String.format(Locale.ROOT, "load transient %.0f %% of the bytes loading, from %d samples taken during loads", transientFraction * 100,
-            during));
+        : String.format(Locale.ROOT, "load transient %.1f %% of the bytes loading (median over %d loads; %d samples taken during loads)",
+            transientFraction * 100, peakByLoad.size(), during));
   }
 
   private static boolean distinct(List<double[]> memory) {

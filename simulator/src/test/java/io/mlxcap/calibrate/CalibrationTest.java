@@ -1,0 +1,127 @@
+package io.mlxcap.calibrate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mlxcap.InvalidInputException;
+import io.mlxcap.cache.EvictionReason;
+import io.mlxcap.cache.LoadCause;
+import io.mlxcap.model.ModelSpec;
+import io.mlxcap.model.ModelTable;
+import io.mlxcap.model.SizeRange;
+import io.mlxcap.settings.Settings;
+import io.mlxcap.trace.TraceEvent;
+import io.mlxcap.trace.TraceHeader;
+import io.mlxcap.trace.TraceWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * calibrate on a recording made to order: loads that take 40 ms + bytes / 500 MB/s (one slowed by a
+ * stall), an RSS of 150 MB + the resident models + 3 MB per load so far, requests served at 1,000
+ * prompt and 50 output tokens a second. The fit must find those figures again, and say from how many
+ * observations.
+ */
+final class CalibrationTest {
+  private static final long MB = 1_000_000L;
+  @TempDir Path dir;
+
+  static final ModelTable TABLE = ModelTable.of(List.of(
+      new ModelSpec("small", List.of(), SizeRange.exactly(20 * MB)),
+      new ModelSpec("large", List.of(), SizeRange.exactly(200 * MB))));
+
+  private static long loadNanos(long bytes) {
+    return 40_000_000L + bytes * 2; // 500 MB/s is 2 ns a byte
+  }
+
+  /** Writes the made-to-order recording. */
+  Path recording() {
+    Path file = dir.resolve("made.jsonl");
+    TraceHeader header = new TraceHeader(Optional.of("2026-12-01T00:00:00Z"), Optional.of("test"), 16L << 30, 2,
+        Settings.defaults(TABLE).toEnv(), Optional.of(TABLE));
+    try (TraceWriter w = TraceWriter.durable(file, header)) {
+      long t = 0;
+      long resident = 0;
+      int loads = 0;
+      String current = null;
+      String[] order = {"small", "large", "small", "large", "small", "large", "large", "small", "small", "large"};
+      for (int i = 0; i < order.length; i++) {
+        String model = order[i];
+        long bytes = TABLE.resolve(model).size().expectedBytes();
+        if (current != null) {
+          w.write(new TraceEvent.Evict(t, current, TABLE.resolve(current).size().expectedBytes(), EvictionReason.MAX_MODELS));
+          resident = 0;
+        }
+        w.write(new TraceEvent.Request(t, "r" + i, model, 100 + 50 * i, 20 + 5 * (i % 3), TraceEvent.UNKNOWN, TraceEvent.UNKNOWN));
+        w.write(new TraceEvent.LoadStart(t, model, LoadCause.REQUEST, bytes));
+        // A sample half way through the load: the model is half there, nothing else held.
+        w.write(new TraceEvent.Memory(t + loadNanos(bytes) / 2, 150 * MB + 3 * MB * loads + bytes / 2, 0, 16L << 30));
+        long duration = loadNanos(bytes) + (i == 4 ? 900_000_000L : 0);
+        t += duration;
+        w.write(new TraceEvent.Load(t, model, LoadCause.REQUEST, bytes, duration));
+        loads++;
+        resident = bytes;
+        current = model;
+        w.write(new TraceEvent.Memory(t, 150 * MB + 3 * MB * loads + resident, 0, 16L << 30));
+        long prompt = 100 + 50 * i;
+        long output = 20 + 5 * (i % 3);
+        long service = Math.round(1e9 * (prompt / 1000.0 + output / 50.0));
+        t += service;
+        w.write(new TraceEvent.RequestDone(t, "r" + i, TraceEvent.Status.OK, 0, duration, service, output, null));
+        w.write(new TraceEvent.Memory(t + 1, 150 * MB + 3 * MB * loads + resident, 0, 16L << 30));
+      }
+      w.write(new TraceEvent.End(t + 2));
+    }
+    return file;
+  }
+
+  @Test
+  void findsTheFiguresItWasMadeWith() {
+    Calibration.Result r = Calibration.fit(recording());
+    Profile p = r.profile();
+    assertEquals(0.040, p.figures().get("load_overhead_s").value(), 0.002, "the stalled load does not pull the line");
+    assertEquals(500e6, p.figures().get("load_bytes_per_s").value(), 5e6);
+    assertEquals(10, p.figures().get("load_bytes_per_s").observations());
+    assertEquals(150 * MB, p.figures().get("runtime_base_bytes").value(), 0.5 * MB);
+    assertEquals(3 * MB, p.figures().get("growth_per_load_bytes").value(), 0.05 * MB);
+    assertEquals(20, p.figures().get("growth_per_load_bytes").observations(), "the samples taken while no load ran");
+    assertEquals(0, p.figures().get("load_transient").value(), 1e-9, "half a model half way through a load is no transient");
+    assertEquals(10, p.figures().get("load_transient").observations());
+    assertEquals(200 * MB, p.models().get("large").bytes().value(), 0);
+    assertEquals(1000, p.models().get("small").prefillTokensPerSecond().value(), 1);
+    assertEquals(50, p.models().get("small").decodeTokensPerSecond().value(), 0.1);
+    assertEquals(5, p.models().get("large").decodeTokensPerSecond().observations());
+    assertTrue(r.quality().get(0).startsWith("load time     40.0 ms + bytes / 500.0 MB/s from 10 loads (Theil-Sen)"),
+        r.quality().get(0));
+    assertEquals(16L << 30, p.host().ramBytes());
+  }
+
+  @Test
+  void profile_roundTripsThroughItsFile_andReplacesTheTablesFigures() throws Exception {
+    Profile p = Calibration.fit(recording()).profile();
+    Path file = dir.resolve("profile.json");
+    p.write(file);
+    Profile back = Profile.read(file);
+    assertEquals(p.host(), back.host());
+    assertEquals(p.models(), back.models());
+    ModelTable applied = back.applyTo(TABLE);
+    assertEquals(50, applied.resolve("small").performance().decodeTokensPerSecond(), 0.1);
+    assertEquals(200 * MB, applied.resolve("large").size().expectedBytes());
+  }
+
+  @Test
+  void badInput_oneSentence() throws Exception {
+    Path empty = dir.resolve("empty.jsonl");
+    java.nio.file.Files.writeString(empty, "{\"type\":\"request\",\"t_ms\":0,\"model\":\"fast\"}\n");
+    assertEquals(empty + " has no model table in its header: calibrate needs a recording made by mlxcap serve",
+        assertThrows(InvalidInputException.class, () -> Calibration.fit(empty)).getMessage());
+    Path notProfile = dir.resolve("p.json");
+    java.nio.file.Files.writeString(notProfile, "{\"format\":\"something\"}");
+    assertEquals("--profile " + notProfile + " is not a host profile (\"format\" is not \"mlxcap-host-profile\")",
+        assertThrows(InvalidInputException.class, () -> Profile.read(notProfile)).getMessage());
+  }
+}
