@@ -8,7 +8,7 @@
 #   4. run B live with those settings; validate B's recording with A's profile (decisions, peak RSS
 #      within 5 %, cold-start p50 and p95 within 10 %), and print the saved prediction beside it.
 #
-# Usage: scripts/close-the-loop.sh [OUT_DIR]   (default: target/close-the-loop; about 3 minutes)
+# Usage: scripts/close-the-loop.sh [OUT_DIR]   (default: target/close-the-loop; about 8 minutes)
 # The recordings it makes are what traces/samples/loop-a.jsonl and loop-b.jsonl were made from.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,10 +21,10 @@ models="$out/models"
 [[ -f "$models/models.json" ]] || "$mlxcap" synth-models --out "$models"
 
 # Workloads: A is fast/default-heavy; B has another seed and leans on the two large models.
-"$mlxcap" workload synth --models "$models/models.json" --seed 11 --rate 1.0 --duration 75s \
+"$mlxcap" workload synth --models "$models/models.json" --seed 11 --rate 0.8 --duration 180s \
   --mix fast=0.35,default=0.3,reasoning=0.2,command-r-plus:104b=0.15 --prompt-tokens 300:0.8 --output-tokens 24:0.5 \
   -o "$out/workload-a.jsonl" >/dev/null
-"$mlxcap" workload synth --models "$models/models.json" --seed 29 --rate 1.0 --duration 75s \
+"$mlxcap" workload synth --models "$models/models.json" --seed 29 --rate 0.8 --duration 180s \
   --mix fast=0.2,default=0.2,reasoning=0.3,command-r-plus:104b=0.3 --prompt-tokens 300:0.8 --output-tokens 24:0.5 \
   -o "$out/workload-b.jsonl" >/dev/null
 

@@ -46,6 +46,7 @@ public final class Calibration {
     Map<String, long[]> requests = new HashMap<>(); // id -> prompt tokens (and the model's index via names)
     Map<String, String> requestModel = new HashMap<>();
     Map<String, List<double[]>> service = new LinkedHashMap<>(); // model -> (prompt, output, seconds)
+    List<Serving> servings = new ArrayList<>();
     try (TraceReader reader = TraceReader.open(trace, TraceReader.Mode.STRICT)) {
       header = reader.header();
       ModelTable table = header.models().orElseThrow(() -> new InvalidInputException(trace
@@ -71,7 +72,7 @@ public final class Calibration {
         } else if (e instanceof TraceEvent.Memory m && m.rssBytes() > 0) {
           long res = resident.values().stream().mapToLong(Long::longValue).sum();
           long inFlight = loading.values().stream().mapToLong(Long::longValue).sum();
-          memory.add(new double[] {m.rssBytes() - res, loadsDone, m.rssBytes(), res, inFlight, loadsStarted});
+          memory.add(new double[] {m.rssBytes() - res, loadsDone, m.rssBytes(), res, inFlight, loadsStarted, m.timeNanos()});
           if (m.hostUsedBytes() > 0) {
             other.add(Math.max(0, m.hostUsedBytes() - m.rssBytes()));
           }
@@ -84,6 +85,7 @@ public final class Calibration {
           String model = requestModel.remove(d.id());
           if (r != null && model != null && r[0] != TraceEvent.UNKNOWN) {
             service.computeIfAbsent(model, m -> new ArrayList<>()).add(new double[] {r[0], d.outputTokens(), d.serviceNanos() / 1e9});
+            servings.add(new Serving(d.timeNanos() - d.serviceNanos(), d.timeNanos(), model, r[0] + d.outputTokens()));
           }
         }
       }
@@ -98,13 +100,43 @@ public final class Calibration {
     if (!other.isEmpty()) {
       host.put("other_bytes", new Figure(median(other), other.size(), "memory samples: host RAM in use minus the server's RSS (median)"));
     }
-    fitLoads(loads, host, quality);
-    fitMemory(memory, host, quality);
+    List<Double> factors = fitLoads(loads, host, quality);
+    List<Serving> during = new ArrayList<>();
+    for (double[] m : memory) {
+      // Which request was generating when the sample was taken (one worker: at most one, usually).
+      Serving in = null;
+      int count = 0;
+      for (Serving s : servings) {
+        if (s.start() < m[6] && m[6] < s.end()) {
+          in = s;
+          count++;
+        }
+      }
+      during.add(count == 1 ? in : count == 0 ? null : Serving.MANY);
+    }
+    double[] line = fitMemory(memory, during, host, quality);
+    Map<String, List<Double>> perToken = new LinkedHashMap<>();
+    for (int i = 0; i < memory.size(); i++) {
+      double[] m = memory.get(i);
+      Serving s = during.get(i);
+      if (m[4] == 0 && s != null && s != Serving.MANY && s.tokens() > 0) {
+        perToken.computeIfAbsent(s.model(), k -> new ArrayList<>()).add(Math.max(0, (m[0] - line[0] - line[1] * m[1]) / s.tokens()));
+      }
+    }
     Map<String, ModelFigures> models = new LinkedHashMap<>();
     bytesByModel.forEach((model, bytes) -> models.put(model, new ModelFigures(
-        new Figure(median(bytes), bytes.size(), "load lines: the bytes the server reported (median)"), null, null)));
+        new Figure(median(bytes), bytes.size(), "load lines: the bytes the server reported (median)"), null, null, null)));
     fitService(service, models, quality);
-    return new Result(Profile.of(host, models, trace.toString()), quality);
+    perToken.forEach((model, values) -> {
+      ModelFigures before = models.getOrDefault(model, new ModelFigures(null, null, null, null));
+      double kv = Math.round(medianOf(values));
+      models.put(model, new ModelFigures(before.bytes(), before.prefillTokensPerSecond(), before.decodeTokensPerSecond(),
+          new Figure(kv, values.size(), "memory samples taken while one request of this model was served: what they held beyond"
+              + " the line, over its prompt + output tokens (median)")));
+      quality.add(String.format(Locale.ROOT, "working mem.  %-30s %s per token of context, from %d samples", model,
+          ByteSize.format(Math.round(kv)), values.size()));
+    });
+    return new Result(Profile.of(host, factors, models, trace.toString()), quality);
   }
 
   /**
@@ -112,7 +144,7 @@ public final class Calibration {
    * of the slopes between every two loads, then the median intercept): a load slowed by a busy disk
    * or a collector pause does not pull the line, as it pulls least squares.
    */
-  private static void fitLoads(List<long[]> loads, Map<String, Figure> host, List<String> quality) {
+  private static List<Double> fitLoads(List<long[]> loads, Map<String, Figure> host, List<String> quality) {
     int n = loads.size();
     List<Double> slopes = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -158,6 +190,15 @@ public final class Calibration {
     String how = "load lines: duration = overhead + bytes / bandwidth (Theil-Sen: median pairwise slope, median intercept)";
     host.put("load_overhead_s", new Figure(Math.round(overhead * 1e6) / 1e6, n, how));
     host.put("load_bytes_per_s", new Figure(Math.round(bandwidth), n, how));
+    // How the loads spread around the line: each one's duration minus it, so predicted waits have the spread.
+    List<Double> residuals = new ArrayList<>();
+    for (long[] l : loads) {
+      residuals.add(Math.round((l[1] / 1e9 - overhead - l[0] / bandwidth) * 1e6) / 1e6);
+    }
+    residuals.sort(null);
+    quality.add(String.format(Locale.ROOT, "load spread   %+.1f to %+.1f ms off the line (median %+.1f ms), from %d loads",
+        residuals.get(0) * 1e3, residuals.get(residuals.size() - 1) * 1e3, medianOf(residuals) * 1e3, residuals.size()));
+    return residuals;
   }
 
   private static double medianOf(List<Double> values) {
@@ -171,11 +212,19 @@ public final class Calibration {
    * no load ran; then the transient: what samples taken during a load held beyond that line and the
    * loading model's own bytes, as a fraction of those bytes (per load its most, then the median).
    */
-  private static void fitMemory(List<double[]> memory, Map<String, Figure> host, List<String> quality) {
+  /** A request being served: from {@code start} to {@code end}, {@code tokens} of context. */
+  private record Serving(double start, double end, String model, double tokens) {
+    static final Serving MANY = new Serving(0, 0, "", 0);
+  }
+
+  private static double[] fitMemory(List<double[]> memory, List<Serving> during, Map<String, Figure> host, List<String> quality) {
     SimpleRegression r = new SimpleRegression(true);
     int quiet = 0;
-    for (double[] m : memory) {
-      if (m[4] == 0) {
+    long idle = java.util.stream.IntStream.range(0, memory.size()).filter(i -> memory.get(i)[4] == 0 && during.get(i) == null).count();
+    for (int i = 0; i < memory.size(); i++) {
+      double[] m = memory.get(i);
+      // Samples with no load and, when there are enough of them, no request being served: the process at rest.
+      if (m[4] == 0 && (idle < 3 || during.get(i) == null)) {
         r.addData(m[1], m[0]);
         quiet++;
       }
@@ -205,23 +254,24 @@ public final class Calibration {
     // Per load: the most its samples held beyond the line, over its bytes; the median over loads, so a
     // sample that caught an evicted model not yet closed does not stand for every load.
     Map<Double, Double> peakByLoad = new LinkedHashMap<>();
-    int during = 0;
+    int duringLoads = 0;
     for (double[] m : memory) {
       if (m[4] > 0) {
-        during++;
+        duringLoads++;
         // Beyond the line and beyond the model's own bytes (the simulator counts those from the load's start).
         peakByLoad.merge(m[5], (m[0] - base - growth * m[1] - m[4]) / m[4], Math::max);
       }
     }
     double transientFraction = peakByLoad.isEmpty() ? 0 : Math.max(0, medianOf(new ArrayList<>(peakByLoad.values())));
     transientFraction = Math.max(0, transientFraction);
-    host.put("load_transient", new Figure(Math.round(transientFraction * 1e4) / 1e4, during,
-        during == 0 ? "no memory sample was taken while a load ran: 0 assumed"
+    host.put("load_transient", new Figure(Math.round(transientFraction * 1e4) / 1e4, duringLoads,
+        duringLoads == 0 ? "no memory sample was taken while a load ran: 0 assumed"
             : "memory samples taken while a load ran: per load, the most they held beyond the line above over the bytes"
                 + " loading; the median over loads"));
-    quality.add(during == 0 ? "load transient none seen (no sample during a load; sample more often with serve --memory-sample)"
+    quality.add(duringLoads == 0 ? "load transient none seen (no sample during a load; sample more often with serve --memory-sample)"
         : String.format(Locale.ROOT, "load transient %.1f %% of the bytes loading (median over %d loads; %d samples taken during loads)",
-            transientFraction * 100, peakByLoad.size(), during));
+            transientFraction * 100, peakByLoad.size(), duringLoads));
+      return new double[] {base, growth};
   }
 
   private static boolean distinct(List<double[]> memory) {
@@ -260,9 +310,9 @@ public final class Calibration {
         prefill = decode = tokens / Math.max(seconds, 1e-9);
         how = "served requests: (prompt + output tokens) / service time, one rate (too few or too alike for two)";
       }
-      ModelFigures before = models.getOrDefault(model, new ModelFigures(null, null, null));
+      ModelFigures before = models.getOrDefault(model, new ModelFigures(null, null, null, null));
       models.put(model, new ModelFigures(before.bytes(), new Figure(round(prefill), rows.size(), how),
-          new Figure(round(decode), rows.size(), how)));
+          new Figure(round(decode), rows.size(), how), before.kvBytesPerToken()));
       quality.add(String.format(Locale.ROOT, "service       %-30s prefill %.0f, decode %.0f tokens/s from %d requests", model, prefill,
           decode, rows.size()));
     });

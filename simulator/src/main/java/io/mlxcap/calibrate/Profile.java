@@ -37,7 +37,7 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
   public record Figure(double value, int observations, String how) {}
 
   /** What one model measured; a null figure was not measured. */
-  public record ModelFigures(Figure bytes, Figure prefillTokensPerSecond, Figure decodeTokensPerSecond) {}
+  public record ModelFigures(Figure bytes, Figure prefillTokensPerSecond, Figure decodeTokensPerSecond, Figure kvBytesPerToken) {}
 
   /**
    * {@code table} with the measured figures of this profile in place of the table's: each model's
@@ -53,7 +53,7 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
       }
       SizeRange size = f.bytes() == null ? m.size() : SizeRange.exactly(Math.round(f.bytes().value()) - m.details().overheadBytes());
       Performance p = m.performance();
-      Performance perf = new Performance(p.kvBytesPerToken(),
+      Performance perf = new Performance(f.kvBytesPerToken() == null ? p.kvBytesPerToken() : Math.round(f.kvBytesPerToken().value()),
           f.prefillTokensPerSecond() == null ? p.prefillTokensPerSecond() : f.prefillTokensPerSecond().value(),
           f.decodeTokensPerSecond() == null ? p.decodeTokensPerSecond() : f.decodeTokensPerSecond().value());
       out.add(new ModelSpec(m.name(), m.aliases(), size, perf, m.details()));
@@ -71,6 +71,13 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
     root.put("source", source);
     ObjectNode host = root.putObject("host");
     figures.forEach((name, f) -> figure(host, name, f));
+    if (!this.host.loadTimeResiduals().isEmpty()) {
+      ObjectNode spread = host.putObject("load_time_residuals_s");
+      this.host.loadTimeResiduals().forEach(spread.putArray("values")::add);
+      spread.put("observations", this.host.loadTimeResiduals().size());
+      spread.put("how", "load lines: each load's duration minus the load-time line, in seconds, sorted; the simulator's"
+          + " n-th load takes the line plus one of them");
+    }
     ObjectNode models = root.putObject("models");
     this.models.forEach((name, m) -> {
       ObjectNode model = models.putObject(name);
@@ -82,6 +89,9 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
       }
       if (m.decodeTokensPerSecond() != null) {
         figure(model, "decode_tokens_per_s", m.decodeTokensPerSecond());
+      }
+      if (m.kvBytesPerToken() != null) {
+        figure(model, "kv_bytes_per_token", m.kvBytesPerToken());
       }
     });
     Path parent = file.toAbsolutePath().getParent();
@@ -124,10 +134,16 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
     }
     JsonNode host = root.path("host");
     Map<String, Figure> figures = new LinkedHashMap<>();
-    host.fields().forEachRemaining(e -> figures.put(e.getKey(), figure(file, e.getKey(), e.getValue())));
+    host.fields().forEachRemaining(e -> {
+      if (!e.getKey().equals("load_time_residuals_s")) {
+        figures.put(e.getKey(), figure(file, e.getKey(), e.getValue()));
+      }
+    });
+    List<Double> factors = new ArrayList<>();
+    host.path("load_time_residuals_s").path("values").forEach(v -> factors.add(v.asDouble()));
     HostProfile profile;
     try {
-      profile = hostOf(figures);
+      profile = hostOf(figures, factors);
     } catch (InvalidInputException e) {
       throw new InvalidInputException("--profile " + file + ": " + e.getMessage());
     }
@@ -137,17 +153,19 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
       models.put(e.getKey(), new ModelFigures(
           m.has("bytes") ? figure(file, e.getKey() + ".bytes", m.get("bytes")) : null,
           m.has("prefill_tokens_per_s") ? figure(file, e.getKey() + ".prefill_tokens_per_s", m.get("prefill_tokens_per_s")) : null,
-          m.has("decode_tokens_per_s") ? figure(file, e.getKey() + ".decode_tokens_per_s", m.get("decode_tokens_per_s")) : null));
+          m.has("decode_tokens_per_s") ? figure(file, e.getKey() + ".decode_tokens_per_s", m.get("decode_tokens_per_s")) : null,
+          m.has("kv_bytes_per_token") ? figure(file, e.getKey() + ".kv_bytes_per_token", m.get("kv_bytes_per_token")) : null));
     });
     return new Profile(profile, figures, models, root.path("source").asText(""));
   }
 
   /** A profile of these measured figures; a figure not measured keeps {@link HostProfile#DEFAULT}'s value. */
-  public static Profile of(Map<String, Figure> figures, Map<String, ModelFigures> models, String source) {
-    return new Profile(hostOf(figures), figures, models, source);
+  public static Profile of(Map<String, Figure> figures, List<Double> loadTimeResiduals, Map<String, ModelFigures> models,
+      String source) {
+    return new Profile(hostOf(figures, loadTimeResiduals), figures, models, source);
   }
 
-  private static HostProfile hostOf(Map<String, Figure> figures) {
+  private static HostProfile hostOf(Map<String, Figure> figures, List<Double> loadTimeResiduals) {
     HostProfile d = HostProfile.DEFAULT;
     return new HostProfile(
         (long) value(figures, "ram_bytes", d.ramBytes()),
@@ -156,7 +174,8 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
         value(figures, "load_bytes_per_s", d.loadBytesPerSecond()),
         Duration.ofNanos(Math.round(value(figures, "load_overhead_s", d.loadOverhead().toNanos() / 1e9) * 1e9)),
         value(figures, "load_transient", d.loadTransient()),
-        (long) value(figures, "growth_per_load_bytes", d.growthPerLoadBytes()));
+        (long) value(figures, "growth_per_load_bytes", d.growthPerLoadBytes()),
+        loadTimeResiduals);
   }
 
   private static double value(Map<String, Figure> figures, String name, double fallback) {

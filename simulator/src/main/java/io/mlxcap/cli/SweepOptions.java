@@ -109,7 +109,7 @@ final class SweepOptions {
     Grid g = new Grid(axes, table);
     g.checkSize(force);
     Sweep sweep = new Sweep(requests, table, base, baseHost, ramLine < 0 ? OptionalLong.empty() : OptionalLong.of(ramLine),
-        budgetBytes);
+        budgetBytes, hostOptions.calibrated().map(io.mlxcap.calibrate.Profile::host).orElse(io.mlxcap.sim.HostProfile.DEFAULT));
     return new Plan(sweep, g, table);
   }
 

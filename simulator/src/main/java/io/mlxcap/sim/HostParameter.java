@@ -64,7 +64,7 @@ public enum HostParameter {
         case LOAD_GROWTH -> growth = p.size(v);
       }
     }
-    return new HostProfile(ram, other, runtime, bandwidth, overhead, transientFraction, growth);
+    return new HostProfile(ram, other, runtime, bandwidth, overhead, transientFraction, growth, base.loadTimeResiduals());
   }
 
   /** Checks that {@code value} reads as this parameter's kind of value (size, duration or fraction). */

@@ -48,12 +48,13 @@ public record Configuration(String label, Map<String, String> settings, Map<Host
    *
    * @throws InvalidInputException when the combination is refused (the sweep skips it with this reason)
    */
-  public Resolved resolve(Map<String, String> baseEnv, ModelTable table, Map<HostParameter, String> baseHost) {
+  public Resolved resolve(Map<String, String> baseEnv, ModelTable table, HostProfile baseProfile,
+      Map<HostParameter, String> baseHost) {
     Map<String, String> env = new LinkedHashMap<>(baseEnv);
     env.putAll(settings);
     Map<HostParameter, String> hostValues = new EnumMap<>(HostParameter.class);
     hostValues.putAll(baseHost);
     hostValues.putAll(host);
-    return new Resolved(Settings.fromEnv(env, table), HostParameter.profile(HostProfile.DEFAULT, hostValues));
+    return new Resolved(Settings.fromEnv(env, table), HostParameter.profile(baseProfile, hostValues));
   }
 }

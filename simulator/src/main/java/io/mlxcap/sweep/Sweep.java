@@ -3,6 +3,7 @@ package io.mlxcap.sweep;
 import io.mlxcap.InvalidInputException;
 import io.mlxcap.model.ModelTable;
 import io.mlxcap.sim.HostParameter;
+import io.mlxcap.sim.HostProfile;
 import io.mlxcap.sim.Prediction;
 import io.mlxcap.sim.RequestSource;
 import java.util.ArrayList;
@@ -27,9 +28,17 @@ import java.util.function.IntConsumer;
  * @param baseHost the host options every configuration starts from
  * @param ramLine the RSS line to report time above; empty for each host's RAM minus other usage
  * @param budget the RAM the recommendation must stay under; empty for each host's RAM minus other usage
+ * @param baseProfile the host the host options apply to: the defaults, or a calibrated profile (whose
+ *     load-time residuals no option can give)
  */
 public record Sweep(RequestSource.InMemory trace, ModelTable table, Map<String, String> baseSettings,
-    Map<HostParameter, String> baseHost, OptionalLong ramLine, OptionalLong budget) {
+    Map<HostParameter, String> baseHost, OptionalLong ramLine, OptionalLong budget, HostProfile baseProfile) {
+
+  /** A sweep from the default host. */
+  public Sweep(RequestSource.InMemory trace, ModelTable table, Map<String, String> baseSettings,
+      Map<HostParameter, String> baseHost, OptionalLong ramLine, OptionalLong budget) {
+    this(trace, table, baseSettings, baseHost, ramLine, budget, HostProfile.DEFAULT);
+  }
 
   /** What became of one configuration: a row of figures, or the reason it was skipped. */
   public record Outcome(Configuration configuration, Optional<Row> row, Optional<String> skipped) {}
@@ -80,7 +89,7 @@ public record Sweep(RequestSource.InMemory trace, ModelTable table, Map<String, 
   public Outcome runOne(int index, Configuration configuration) {
     Configuration.Resolved resolved;
     try {
-      resolved = configuration.resolve(baseSettings, table, baseHost);
+      resolved = configuration.resolve(baseSettings, table, baseProfile, baseHost);
     } catch (InvalidInputException e) {
       return new Outcome(configuration, Optional.empty(), Optional.of(e.getMessage()));
     }
@@ -92,13 +101,13 @@ public record Sweep(RequestSource.InMemory trace, ModelTable table, Map<String, 
 
   /** The full prediction of one configuration (timelines and histograms), for a report's charts. */
   public Prediction predict(Configuration configuration) {
-    Configuration.Resolved resolved = configuration.resolve(baseSettings, table, baseHost);
+    Configuration.Resolved resolved = configuration.resolve(baseSettings, table, baseProfile, baseHost);
     return Prediction.of(resolved.settings(), table, resolved.host(), ramLineOf(resolved), trace);
   }
 
   /** The settings and host of {@code configuration} on this sweep's base. */
   public Configuration.Resolved resolve(Configuration configuration) {
-    return configuration.resolve(baseSettings, table, baseHost);
+    return configuration.resolve(baseSettings, table, baseProfile, baseHost);
   }
 
   /** The RAM line of a resolved configuration. */

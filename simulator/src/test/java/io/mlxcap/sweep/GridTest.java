@@ -29,7 +29,7 @@ final class GridTest {
     String unknown = assertThrows(InvalidInputException.class, () -> Axis.parse("MLX_MAX_CACHE_MODELS=1,2")).getMessage();
     assertTrue(unknown.startsWith("--grid MLX_MAX_CACHE_MODELS: not a setting or host parameter; axes: MLX_MAX_CACHED_MODELS,"),
         unknown);
-    assertTrue(unknown.endsWith("load-overhead, load-transient"), unknown);
+    assertTrue(unknown.endsWith("load-overhead, load-transient, load-growth"), unknown);
     assertEquals("--grid MLX_MAX_QUEUE: no values; write e.g. MLX_MAX_QUEUE=1,2,3",
         assertThrows(InvalidInputException.class, () -> Axis.parse("MLX_MAX_QUEUE=")).getMessage());
     assertEquals("--grid MLX_MAX_CACHED_MODELS: the range 4..1 goes downwards; write it 1..4",
@@ -75,7 +75,7 @@ final class GridTest {
   void aCombinationTheSettingsRefuse_isSkippedWithTheReason() {
     Configuration c = Configuration.of(Map.of("MLX_CACHE_CLEANUP_INTERVAL_SEC", "0", "MLX_MODEL_IDLE_TTL_SEC", "900"),
         Map.of());
-    InvalidInputException e = assertThrows(InvalidInputException.class, () -> c.resolve(Map.of(), table, Map.of()));
+    InvalidInputException e = assertThrows(InvalidInputException.class, () -> c.resolve(Map.of(), table, io.mlxcap.sim.HostProfile.DEFAULT, Map.of()));
     assertTrue(e.getMessage().startsWith("MLX_MODEL_IDLE_TTL_SEC='900' needs periodic cleanup"), e.getMessage());
   }
 }

@@ -113,6 +113,8 @@ public final class ModelHost implements AutoCloseable {
   private final Map<String, Backoff> backoff = new HashMap<>();
   private final Map<String, Object> modelLocks = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
+  /** True while a heap trim is queued: requests that end meanwhile share it. */
+  private final java.util.concurrent.atomic.AtomicBoolean trimQueued = new java.util.concurrent.atomic.AtomicBoolean();
   private boolean draining;
 
   private final ExecutorService loaders = Executors.newCachedThreadPool(daemon("mlxcap-loader"));
@@ -417,6 +419,27 @@ public final class ModelHost implements AutoCloseable {
       }
       closed = true;
       finish(request, status, ready, outputTokens, error);
+      trimSoon();
+    }
+  }
+
+  /**
+   * Gives the memory a generation freed back to the system, on a loader thread, off the request's
+   * path. glibc keeps the small blocks a generation frees in its heap: measured, RSS sat about 85 MB
+   * above the models after back-to-back generations on two resident models, and went back with a
+   * trim. Trimming after each request keeps the process at its base plus its models, which is what
+   * the simulator's memory model says.
+   */
+  private void trimSoon() {
+    if (trimQueued.compareAndSet(false, true)) {
+      try {
+        loaders.execute(() -> {
+          trimQueued.set(false);
+          io.mlxcap.server.model.DjlEngine.trim();
+        });
+      } catch (java.util.concurrent.RejectedExecutionException closing) {
+        trimQueued.set(false);
+      }
     }
   }
 
