@@ -13,7 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The committed loop (scripts/close-the-loop.sh made traces/samples/loop-a.jsonl and loop-b.jsonl):
  * calibrated on run A, the replay of A and the prediction of B, a run under other settings and
- * another workload, make the server's loads and evictions in order; A's peak RSS is within 5 %.
+ * another workload, make the server's loads and evictions in order, and both peaks RSS are within 5 %
+ * (the cold-start waits are not yet: see the issue's note).
  * A recording whose header is changed is caught at its first divergence.
  */
 final class ValidationTest {
@@ -39,6 +40,7 @@ final class ValidationTest {
     System.out.println(String.join("\n", table));
     assertEquals(-1, b.firstDivergence(), String.join("\n", table));
     assertEquals(b.recorded().size(), b.replayed().size());
+    assertFalse(b.rows().get(0).failed(), "peak RSS within 5 %: " + table.get(2));
   }
 
   @Test
