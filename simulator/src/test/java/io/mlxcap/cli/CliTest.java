@@ -30,7 +30,7 @@ final class CliTest {
 
   @Test
   void everyCommand_hasHelp() {
-    List<String> paths = List.of("", "report", "sweep", "simulate", "curve", "import", "import csv", "import jsonl", "import azure-2023", "import mooncake", "models", "models inspect",
+    List<String> paths = List.of("", "report", "sweep", "simulate", "drive", "calibrate", "validate", "curve", "import", "import csv", "import jsonl", "import azure-2023", "import mooncake", "models", "models inspect",
         "workload", "workload synth", "workload seed-scenario", "trace", "trace stats", "bench", "bench read", "bench sweep",
         "bench simulate");
     java.io.PrintStream systemErr = System.err;
