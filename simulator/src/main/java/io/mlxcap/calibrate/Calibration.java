@@ -40,6 +40,7 @@ public final class Calibration {
   public static Result fit(Path trace) {
     TraceHeader header;
     List<long[]> loads = new ArrayList<>(); // bytes, duration ns
+    List<String> loadModels = new ArrayList<>();
     Map<String, List<Long>> bytesByModel = new LinkedHashMap<>();
     List<double[]> memory = new ArrayList<>(); // rss - resident, loads done, rss, resident, loading expected bytes
     List<Long> other = new ArrayList<>();
@@ -64,6 +65,7 @@ public final class Calibration {
           resident.put(l.model(), l.bytes());
           loadsDone++;
           loads.add(new long[] {l.bytes(), l.durationNanos()});
+          loadModels.add(l.model());
           bytesByModel.computeIfAbsent(l.model(), m -> new ArrayList<>()).add(l.bytes());
         } else if (e instanceof TraceEvent.LoadFailed f) {
           loading.remove(f.model());
@@ -100,7 +102,7 @@ public final class Calibration {
     if (!other.isEmpty()) {
       host.put("other_bytes", new Figure(median(other), other.size(), "memory samples: host RAM in use minus the server's RSS (median)"));
     }
-    List<Double> factors = fitLoads(loads, host, quality);
+    Map<String, List<Double>> factors = fitLoads(loads, loadModels, host, quality);
     List<Serving> during = new ArrayList<>();
     for (double[] m : memory) {
       // Which request was generating when the sample was taken (one worker: at most one, usually).
@@ -144,7 +146,8 @@ public final class Calibration {
    * of the slopes between every two loads, then the median intercept): a load slowed by a busy disk
    * or a collector pause does not pull the line, as it pulls least squares.
    */
-  private static List<Double> fitLoads(List<long[]> loads, Map<String, Figure> host, List<String> quality) {
+  private static Map<String, List<Double>> fitLoads(List<long[]> loads, List<String> models, Map<String, Figure> host,
+      List<String> quality) {
     int n = loads.size();
     List<Double> slopes = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -192,13 +195,26 @@ public final class Calibration {
     host.put("load_bytes_per_s", new Figure(Math.round(bandwidth), n, how));
     // How the loads spread around the line: each one's duration minus it, so predicted waits have the spread.
     List<Double> residuals = new ArrayList<>();
-    for (long[] l : loads) {
-      residuals.add(Math.round((l[1] / 1e9 - overhead - l[0] / bandwidth) * 1e6) / 1e6);
+    Map<String, List<Double>> byModel = new java.util.TreeMap<>();
+    for (int i = 0; i < loads.size(); i++) {
+      long[] l = loads.get(i);
+      double r = Math.round((l[1] / 1e9 - overhead - l[0] / bandwidth) * 1e6) / 1e6;
+      residuals.add(r);
+      byModel.computeIfAbsent(models.get(i), m -> new ArrayList<>()).add(r);
     }
     residuals.sort(null);
+    Map<String, List<Double>> spread = new LinkedHashMap<>();
+    spread.put("", residuals);
+    // A model's own residuals when it loaded often enough to have a spread of its own.
+    byModel.forEach((model, values) -> {
+      if (values.size() >= 3) {
+        values.sort(null);
+        spread.put(model, values);
+      }
+    });
     quality.add(String.format(Locale.ROOT, "load spread   %+.1f to %+.1f ms off the line (median %+.1f ms), from %d loads",
         residuals.get(0) * 1e3, residuals.get(residuals.size() - 1) * 1e3, medianOf(residuals) * 1e3, residuals.size()));
-    return residuals;
+    return spread;
   }
 
   private static double medianOf(List<Double> values) {

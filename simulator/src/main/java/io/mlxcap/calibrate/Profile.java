@@ -71,12 +71,18 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
     root.put("source", source);
     ObjectNode host = root.putObject("host");
     figures.forEach((name, f) -> figure(host, name, f));
-    if (!this.host.loadTimeResiduals().isEmpty()) {
+    if (this.host.loadTimeResiduals().containsKey("")) {
       ObjectNode spread = host.putObject("load_time_residuals_s");
-      this.host.loadTimeResiduals().forEach(spread.putArray("values")::add);
-      spread.put("observations", this.host.loadTimeResiduals().size());
-      spread.put("how", "load lines: each load's duration minus the load-time line, in seconds, sorted; the simulator's"
-          + " n-th load takes the line plus one of them");
+      this.host.loadTimeResiduals().get("").forEach(spread.putArray("values")::add);
+      ObjectNode byModel = spread.putObject("by_model");
+      this.host.loadTimeResiduals().forEach((model, values) -> {
+        if (!model.isEmpty()) {
+          values.forEach(byModel.putArray(model)::add);
+        }
+      });
+      spread.put("observations", this.host.loadTimeResiduals().get("").size());
+      spread.put("how", "load lines: each load's duration minus the load-time line, in seconds, sorted, all together and"
+          + " by model; a model's n-th load in the simulator takes the line plus one of its own");
     }
     ObjectNode models = root.putObject("models");
     this.models.forEach((name, m) -> {
@@ -139,8 +145,18 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
         figures.put(e.getKey(), figure(file, e.getKey(), e.getValue()));
       }
     });
-    List<Double> factors = new ArrayList<>();
-    host.path("load_time_residuals_s").path("values").forEach(v -> factors.add(v.asDouble()));
+    Map<String, List<Double>> factors = new LinkedHashMap<>();
+    JsonNode residuals = host.path("load_time_residuals_s");
+    if (residuals.has("values")) {
+      List<Double> all = new ArrayList<>();
+      residuals.get("values").forEach(v -> all.add(v.asDouble()));
+      factors.put("", all);
+    }
+    residuals.path("by_model").fields().forEachRemaining(e -> {
+      List<Double> values = new ArrayList<>();
+      e.getValue().forEach(v -> values.add(v.asDouble()));
+      factors.put(e.getKey(), values);
+    });
     HostProfile profile;
     try {
       profile = hostOf(figures, factors);
@@ -160,12 +176,12 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
   }
 
   /** A profile of these measured figures; a figure not measured keeps {@link HostProfile#DEFAULT}'s value. */
-  public static Profile of(Map<String, Figure> figures, List<Double> loadTimeResiduals, Map<String, ModelFigures> models,
+  public static Profile of(Map<String, Figure> figures, Map<String, List<Double>> loadTimeResiduals, Map<String, ModelFigures> models,
       String source) {
     return new Profile(hostOf(figures, loadTimeResiduals), figures, models, source);
   }
 
-  private static HostProfile hostOf(Map<String, Figure> figures, List<Double> loadTimeResiduals) {
+  private static HostProfile hostOf(Map<String, Figure> figures, Map<String, List<Double>> loadTimeResiduals) {
     HostProfile d = HostProfile.DEFAULT;
     return new HostProfile(
         (long) value(figures, "ram_bytes", d.ramBytes()),

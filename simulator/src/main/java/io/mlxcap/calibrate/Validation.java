@@ -27,8 +27,6 @@ import java.util.Map;
  * side with what the server observed: the load/evict sequence, memory, waits and counts.
  */
 public final class Validation {
-  /** A cold start is a request that waited at least this long for its model (a hit waits microseconds). */
-  static final long COLD_NANOS = 1_000_000L;
 
   /** One compared figure; {@code tolerance} NaN when it is shown but not held to one. */
   public record Row(String name, double measured, double predicted, String unit, double tolerance) {
@@ -151,33 +149,55 @@ public final class Validation {
     }
   }
 
+  /** True when {@code t} falls in one of {@code spans} (loaded at, evicted at). */
+  private static boolean residentAt(List<long[]> spans, long t) {
+    for (long[] s : spans) {
+      if (s[0] <= t && t < s[1]) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static Measured measure(Path trace) {
     Measured m = new Measured();
     Map<String, Long> arrivals = new HashMap<>();
+    Map<String, String> requestModel = new HashMap<>();
+    Map<String, List<long[]>> resident = new HashMap<>(); // model -> [loaded at, evicted at)
     long end = 0;
     try (TraceReader reader = TraceReader.open(trace, TraceReader.Mode.STRICT)) {
       m.header = reader.header();
+      io.mlxcap.model.ModelTable table = m.header.models().orElse(io.mlxcap.model.ModelTable.defaults());
       for (TraceEvent e = reader.next(); e != null; e = reader.next()) {
         end = Math.max(end, e.timeNanos());
         if (e instanceof TraceEvent.LoadStart s) {
           m.decisions.add("load " + s.model() + " " + s.cause().wireName());
-        } else if (e instanceof TraceEvent.Load) {
+        } else if (e instanceof TraceEvent.Load l) {
           m.loads++;
+          resident.computeIfAbsent(l.model(), k -> new ArrayList<>()).add(new long[] {l.timeNanos(), Long.MAX_VALUE});
         } else if (e instanceof TraceEvent.Evict v) {
           m.decisions.add("evict " + v.model() + " " + v.reason().wireName());
           m.evictions++;
+          List<long[]> spans = resident.get(v.model());
+          if (spans != null && !spans.isEmpty()) {
+            spans.get(spans.size() - 1)[1] = v.timeNanos();
+          }
         } else if (e instanceof TraceEvent.Memory s && s.rssBytes() > 0) {
           m.samples.add(new long[] {s.timeNanos(), s.rssBytes()});
           m.peakRss = Math.max(m.peakRss, s.rssBytes());
         } else if (e instanceof TraceEvent.Request r) {
           arrivals.put(r.id(), r.timeNanos());
+          requestModel.put(r.id(), table.find(r.model()).map(io.mlxcap.model.ModelSpec::name).orElse(r.model()));
         } else if (e instanceof TraceEvent.RequestDone d) {
           Long arrived = arrivals.remove(d.id());
           if (d.status() == TraceEvent.Status.REJECTED) {
             m.refused++;
           } else if (d.status() == TraceEvent.Status.OK && arrived != null) {
             m.latencies.add(d.timeNanos() - arrived);
-            if (d.loadWaitNanos() != TraceEvent.UNKNOWN && d.loadWaitNanos() >= COLD_NANOS) {
+            // Cold, as the simulator counts it: its model was not resident when it got its worker.
+            String model = requestModel.remove(d.id());
+            if (d.loadWaitNanos() != TraceEvent.UNKNOWN && d.serviceNanos() != TraceEvent.UNKNOWN && model != null
+                && !residentAt(resident.getOrDefault(model, List.of()), d.timeNanos() - d.serviceNanos() - d.loadWaitNanos())) {
               m.coldWaits.add(d.loadWaitNanos());
             }
           }

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
         + "from calibrate, if given) and print, beside what the server observed: whether the loads and evictions are "
         + "identical (else the first divergence, both sides shown); peak and mean RSS and time over the RAM line; "
         + "cold-start wait and latency p50 and p95; counts of loads, evictions, cold starts and refusals; each with "
-        + "its error. A cold start is a request that waited 1 ms or more for its model. Exits 1 when the decisions "
+        + "its error. A cold start is a request whose model was not resident when it got its worker, as the simulator counts it. Exits 1 when the decisions "
         + "differ or peak RSS or a cold-start wait is outside its tolerance.")
 final class ValidateCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -3,6 +3,7 @@ package io.mlxcap.sim;
 import io.mlxcap.ByteSize;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
@@ -18,22 +19,22 @@ import java.util.Locale;
  * @param growthPerLoadBytes what the process keeps after each load beyond the model's own bytes, for
  *     good (allocator fragmentation, a runtime's caches): measured by {@code calibrate}, 0 by default
  * @param loadTimeResiduals how measured loads spread around the load-time line, in seconds (a load
- *     that took 20 ms longer than the line is 0.020); the n-th load of a simulation takes the line plus
- *     one of them, in a fixed scrambled order, so predicted waits have the measured spread. Added,
- *     not multiplied: a stall costs a small model as much time as a large one. Empty: every load
- *     takes the line exactly
+ *     that took 20 ms longer than the line is 0.020), by model, and under {@code ""} for all models
+ *     together; a model's n-th load in a simulation takes the line plus one of its own residuals (or
+ *     the pooled ones when it has none), in a fixed scrambled order, so predicted waits spread as the
+ *     measured loads did. Added, not multiplied. Empty: every load takes the line exactly
  */
 public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes, double loadBytesPerSecond,
-    Duration loadOverhead, double loadTransient, long growthPerLoadBytes, List<Double> loadTimeResiduals) {
+    Duration loadOverhead, double loadTransient, long growthPerLoadBytes, Map<String, List<Double>> loadTimeResiduals) {
 
   /** 128 GiB host, 8 GiB used by others, 1 GB runtime, loads at 2 GB/s plus 1 s, no transient copy, no growth. */
   public static final HostProfile DEFAULT =
-      new HostProfile(128L << 30, 8L << 30, 1_000_000_000L, 2e9, Duration.ofSeconds(1), 0, 0, List.of());
+      new HostProfile(128L << 30, 8L << 30, 1_000_000_000L, 2e9, Duration.ofSeconds(1), 0, 0, Map.of());
 
   /** A profile whose loads take the line exactly. */
   public HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes, double loadBytesPerSecond,
       Duration loadOverhead, double loadTransient, long growthPerLoadBytes) {
-    this(ramBytes, otherBytes, runtimeBaseBytes, loadBytesPerSecond, loadOverhead, loadTransient, growthPerLoadBytes, List.of());
+    this(ramBytes, otherBytes, runtimeBaseBytes, loadBytesPerSecond, loadOverhead, loadTransient, growthPerLoadBytes, Map.of());
   }
 
   /** A profile without process growth. */
@@ -50,8 +51,14 @@ public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes,
     require(!loadOverhead.isNegative(), "--load-overhead must not be negative");
     require(loadTransient >= 0 && Double.isFinite(loadTransient), "--load-transient must be at least 0");
     require(growthPerLoadBytes >= 0, "--load-growth must be at least 0");
-    loadTimeResiduals = List.copyOf(loadTimeResiduals);
-    require(loadTimeResiduals.stream().allMatch(Double::isFinite), "load time residuals must be numbers");
+    java.util.TreeMap<String, List<Double>> copy = new java.util.TreeMap<>();
+    loadTimeResiduals.forEach((model, values) -> {
+      require(values.stream().allMatch(Double::isFinite), "load time residuals must be numbers");
+      if (!values.isEmpty()) {
+        copy.put(model, List.copyOf(values));
+      }
+    });
+    loadTimeResiduals = java.util.Collections.unmodifiableMap(copy);
   }
 
   private static void require(boolean condition, String message) {
@@ -65,16 +72,30 @@ public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes,
     return loadOverhead.toNanos() + Math.round(bytes / loadBytesPerSecond * 1e9);
   }
 
-  /** Nanoseconds the {@code n}-th load (from 0) of a simulation takes for {@code bytes}: the line plus a measured residual. */
-  public long loadNanos(long bytes, long n) {
+  /**
+   * Nanoseconds the {@code n}-th load (from 0) of {@code model} takes for {@code bytes}: the line plus
+   * one of the model's measured residuals (the pooled ones when it has none).
+   */
+  public long loadNanos(String model, long bytes, long n) {
     long line = loadNanos(bytes);
-    if (loadTimeResiduals.isEmpty()) {
+    List<Double> residuals = loadTimeResiduals.getOrDefault(model, loadTimeResiduals.get(""));
+    if (residuals == null) {
       return line;
     }
-    int size = loadTimeResiduals.size();
-    // A fixed scramble of the residuals, so slow and fast loads are spread over the run, not sorted.
-    int index = (int) ((n * 0x9E3779B97F4A7C15L >>> 1) % size);
-    return Math.max(0, line + Math.round(loadTimeResiduals.get(index) * 1e9));
+    // A fixed scramble that uses every residual once in each round of as many loads, so slow and fast
+    // loads are spread over the run, not sorted, and the spread is the measured one.
+    int size = residuals.size();
+    int index = (int) ((n % size) * stride(size) % size);
+    return Math.max(0, line + Math.round(residuals.get(index) * 1e9));
+  }
+
+  /** A step near 0.618 × {@code size} that shares no factor with it: stepping by it visits every index once. */
+  private static long stride(int size) {
+    long step = Math.max(1, Math.round(size * 0.6180339887));
+    while (java.math.BigInteger.valueOf(step).gcd(java.math.BigInteger.valueOf(size)).intValue() != 1) {
+      step++;
+    }
+    return step;
   }
 
   /** One line for people. */
@@ -85,8 +106,8 @@ public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes,
         loadOverhead.toMillis() / 1000.0 + " s",
         loadTransient > 0 ? String.format(Locale.ROOT, ", +%.0f %% while loading", loadTransient * 100) : "")
         + (growthPerLoadBytes > 0 ? ", +" + ByteSize.format(growthPerLoadBytes) + " kept per load" : "")
-        + (loadTimeResiduals.isEmpty() ? "" : String.format(Locale.ROOT, ", loads %+.0f to %+.0f ms off the line (%d measured)",
-            loadTimeResiduals.stream().mapToDouble(Double::doubleValue).min().orElse(0) * 1e3,
-            loadTimeResiduals.stream().mapToDouble(Double::doubleValue).max().orElse(0) * 1e3, loadTimeResiduals.size()));
+        + (!loadTimeResiduals.containsKey("") ? "" : String.format(Locale.ROOT, ", loads %+.0f to %+.0f ms off the line (%d measured)",
+            loadTimeResiduals.get("").stream().mapToDouble(Double::doubleValue).min().orElse(0) * 1e3,
+            loadTimeResiduals.get("").stream().mapToDouble(Double::doubleValue).max().orElse(0) * 1e3, loadTimeResiduals.get("").size()));
   }
 }

@@ -98,8 +98,6 @@ public final class Simulation {
   private boolean morePending;
   private int inSystem;
   private int loadsInFlight;
-  /** Loads started so far: the n-th takes the n-th of the host's load-time factors. */
-  private long loadsStarted;
 
   // Memory.
   private long loadingBytes;
@@ -426,7 +424,7 @@ public final class Simulation {
       loadingBytes += loadFootprint(model);
       present[model] = true;
       residency++;
-      queue.add(now + host.loadNanos(modelBytes[model], loadsStarted++), LOAD_DONE, model);
+      queue.add(now + host.loadNanos(names[model], modelBytes[model], modelLoads[model] - 1), LOAD_DONE, model);
       if (e.requestId() != CacheEvent.NO_REQUEST) {
         hit[(int) e.requestId()] = false;
       }
