@@ -11,7 +11,6 @@ import io.mlxcap.trace.TraceHeader;
 import io.mlxcap.trace.TraceReader;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -339,8 +338,7 @@ public final class Calibration {
   }
 
   private static double median(List<Long> values) {
-    long[] sorted = values.stream().mapToLong(Long::longValue).toArray();
-    Arrays.sort(sorted);
-    return sorted.length % 2 == 1 ? sorted[sorted.length / 2] : Math.round((sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2.0);
+    return Math.round(medianOf(values.stream().map(Long::doubleValue).toList()));
   }
+
 }

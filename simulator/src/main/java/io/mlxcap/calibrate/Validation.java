@@ -16,7 +16,6 @@ import io.mlxcap.trace.TraceHeader;
 import io.mlxcap.trace.TraceReader;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -111,14 +110,8 @@ public final class Validation {
   }
 
   private static double quantile(List<Long> values, double q) {
-    if (values.isEmpty()) {
-      return 0;
-    }
-    long[] sorted = values.stream().mapToLong(Long::longValue).toArray();
-    Arrays.sort(sorted);
-    // The same rule as LogHistogram: the smallest value with at least q of them at or below it.
-    int rank = (int) Math.ceil(q * sorted.length);
-    return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))] / 1e9;
+    long[] sorted = values.stream().mapToLong(Long::longValue).sorted().toArray();
+    return LogHistogram.nearestRank(sorted, q) / 1e9;
   }
 
   private static double quantile(LogHistogram h, double q) {

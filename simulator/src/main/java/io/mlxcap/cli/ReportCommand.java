@@ -3,7 +3,6 @@ package io.mlxcap.cli;
 import io.mlxcap.ByteSize;
 import io.mlxcap.report.CapacityReport;
 import io.mlxcap.report.OutputFolder;
-import io.mlxcap.sim.HostParameter;
 import io.mlxcap.sim.HostProfile;
 import io.mlxcap.sim.Prediction;
 import io.mlxcap.sweep.Axis;
@@ -13,7 +12,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -61,10 +59,8 @@ final class ReportCommand implements Runnable {
   }
 
   /** The grid a report runs when none is given: caps, byte budgets as shares of the budget, idle TTL off and on. */
-  private List<Axis> defaultGrid(Map<HostParameter, String> baseHost, io.mlxcap.model.ModelTable table,
-      java.util.OptionalLong givenBudget) {
+  private List<Axis> defaultGrid(HostProfile host, io.mlxcap.model.ModelTable table, java.util.OptionalLong givenBudget) {
     List<Axis> axes = new ArrayList<>();
-    HostProfile host = HostParameter.profile(HostProfile.DEFAULT, baseHost);
     long budget = givenBudget.orElse(Prediction.defaultRamLine(host));
     int cap = Math.max(1, Math.min(6, table.models().size()));
     axes.add(Axis.parse("MLX_MAX_CACHED_MODELS=1.." + cap));

@@ -61,7 +61,7 @@ final class SweepOptions {
 
   /** The grid a command runs when no --grid is given, from the base host, the table and the --budget given. */
   interface DefaultGrid {
-    List<Axis> axes(Map<HostParameter, String> baseHost, ModelTable table, OptionalLong budget);
+    List<Axis> axes(io.mlxcap.sim.HostProfile baseHost, ModelTable table, OptionalLong budget);
   }
 
   /** What the options describe, before anything runs. */
@@ -82,13 +82,8 @@ final class SweepOptions {
       }
     });
     // A calibrated profile is the base host; what is given here still wins.
-    hostOptions.calibrated().ifPresent(profile -> {
-      for (HostParameter p : HostParameter.values()) {
-        if (!hostOptions.given().containsKey(p)) {
-          baseHost.put(p, p.valueOf(profile.host()));
-        }
-      }
-    });
+    io.mlxcap.sim.HostProfile baseProfile = hostOptions.calibrated().map(io.mlxcap.calibrate.Profile::host)
+        .orElse(io.mlxcap.sim.HostProfile.DEFAULT);
     long ramLine = hostOptions.ramLine(-1);
     OptionalLong budgetBytes = budget == null ? OptionalLong.empty() : OptionalLong.of(size("--budget", budget));
     for (String name : overrides.keySet()) {
@@ -104,12 +99,12 @@ final class SweepOptions {
     // The base alone must stand: a bad --set or a header the table cannot serve is the user's to fix.
     SimulateCommand.settingsFor(io.mlxcap.trace.TraceHeader.empty(), base, table, err);
     if (axes.isEmpty() && defaultGrid != null) {
-      axes.addAll(defaultGrid.axes(baseHost, table, budgetBytes));
+      axes.addAll(defaultGrid.axes(HostParameter.profile(baseProfile, baseHost), table, budgetBytes));
     }
     Grid g = new Grid(axes, table);
     g.checkSize(force);
     Sweep sweep = new Sweep(requests, table, base, baseHost, ramLine < 0 ? OptionalLong.empty() : OptionalLong.of(ramLine),
-        budgetBytes, hostOptions.calibrated().map(io.mlxcap.calibrate.Profile::host).orElse(io.mlxcap.sim.HostProfile.DEFAULT));
+        budgetBytes, baseProfile);
     return new Plan(sweep, g, table);
   }
 

@@ -69,6 +69,18 @@ public final class LogHistogram {
   }
 
   /**
+   * The exact value at quantile {@code q} of {@code sorted} by the rule {@link #quantile} approximates:
+   * the smallest value with at least q of the values at or below it; 0 when empty.
+   */
+  public static long nearestRank(long[] sorted, double q) {
+    if (sorted.length == 0) {
+      return 0;
+    }
+    int rank = (int) Math.max(1, Math.ceil(q * sorted.length));
+    return sorted[Math.min(sorted.length, rank) - 1];
+  }
+
+  /**
    * The value at quantile {@code q} (0..1]: the smallest bucket bound with at least q of the values at
    * or below it, never above the maximum; 0 when empty.
    */

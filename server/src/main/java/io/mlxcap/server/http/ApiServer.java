@@ -197,8 +197,7 @@ public final class ApiServer implements AutoCloseable {
     return switch (status) {
       case 404 -> "no such endpoint: " + ctx.method() + " " + ctx.path();
       case 405 -> ctx.method() + " is not allowed on " + ctx.path() + "; see the API's documented methods";
-      case 413 -> "the request body is over the limit";
-      default -> given == null || given.isBlank() ? "HTTP " + status : given;
+      default -> given == null || given.isBlank() ? JsonErrorHandler.message(status, null) : given;
     };
   }
 

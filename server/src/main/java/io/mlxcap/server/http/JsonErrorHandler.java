@@ -41,7 +41,8 @@ final class JsonErrorHandler extends ErrorHandler {
     return body.toString();
   }
 
-  private static String message(int status, String reason) {
+  /** The sentence for an error with no message of its own. */
+  static String message(int status, String reason) {
     return switch (status) {
       case 414 -> "the request URI is too long";
       case 431 -> "the request headers are too large";
