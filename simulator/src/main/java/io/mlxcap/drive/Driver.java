@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mlxcap.InvalidInputException;
+import io.mlxcap.sim.LogHistogram;
 import io.mlxcap.trace.TraceEvent;
 import io.mlxcap.trace.TraceHeader;
 import io.mlxcap.trace.TraceReader;
@@ -49,6 +50,8 @@ public final class Driver {
   private static final Pattern OPENAI_TOKENS = Pattern.compile("\"completion_tokens\"\\s*:\\s*(\\d+)");
   private static final Pattern OLLAMA_TOKENS = Pattern.compile("\"eval_count\"\\s*:\\s*(\\d+)");
   private static final String FILLER = "the quick brown fox jumps over the lazy dog and the model reads on ";
+  /** The longest prompt drive writes: past it a trace line is refused, not turned into gigabytes of text. */
+  static final long MAX_PROMPT_CHARS = 8L << 20;
 
   /** Which API to speak. */
   public enum Api {
@@ -85,8 +88,8 @@ public final class Driver {
     if (options.limit() < 0) {
       throw new InvalidInputException("--limit must be at least 0, was " + options.limit());
     }
-    if (options.charsPerToken() < 1) {
-      throw new InvalidInputException("--chars-per-token must be at least 1, was " + options.charsPerToken());
+    if (options.charsPerToken() < 1 || options.charsPerToken() > 16) {
+      throw new InvalidInputException("--chars-per-token must be from 1 to 16, was " + options.charsPerToken());
     }
     String scheme = options.base().getScheme();
     if (scheme == null || !(scheme.equals("http") || scheme.equals("https")) || options.base().getHost() == null) {
@@ -101,6 +104,10 @@ public final class Driver {
     try (TraceReader reader = TraceReader.open(trace, TraceReader.Mode.STRICT)) {
       for (TraceEvent e = reader.next(); e != null && (options.limit() == 0 || requests.size() < options.limit()); e = reader.next()) {
         if (e instanceof TraceEvent.Request r) {
+          if (tokens(r.promptTokens()) * options.charsPerToken() > MAX_PROMPT_CHARS) {
+            throw new InvalidInputException("the request at t_ms " + r.timeNanos() / 1_000_000 + " asks for a prompt of "
+                + r.promptTokens() + " tokens, over the " + MAX_PROMPT_CHARS + " characters drive writes");
+          }
           requests.add(r);
         }
       }
@@ -278,7 +285,7 @@ public final class Driver {
   private HttpRequest generate(TraceEvent.Request q) {
     ObjectNode body = JSON.createObjectNode();
     body.put("model", q.model());
-    body.put("prompt", prompt((int) Math.min(Integer.MAX_VALUE / 2, tokens(q.promptTokens()) * options.charsPerToken())));
+    body.put("prompt", prompt((int) (tokens(q.promptTokens()) * options.charsPerToken())));
     body.put("stream", true);
     String path;
     if (options.api() == Api.OPENAI) {
@@ -325,13 +332,8 @@ public final class Driver {
   }
 
   private static String percentiles(long[] sorted) {
-    return String.format(Locale.ROOT, "p50 %s, p95 %s, p99 %s, max %s", time(q(sorted, 0.5)), time(q(sorted, 0.95)),
-        time(q(sorted, 0.99)), time(sorted[sorted.length - 1]));
-  }
-
-  private static long q(long[] sorted, double q) {
-    int rank = (int) Math.ceil(q * sorted.length);
-    return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
+    return String.format(Locale.ROOT, "p50 %s, p95 %s, p99 %s, max %s", time(LogHistogram.nearestRank(sorted, 0.5)),
+        time(LogHistogram.nearestRank(sorted, 0.95)), time(LogHistogram.nearestRank(sorted, 0.99)), time(sorted[sorted.length - 1]));
   }
 
   private static String time(long nanos) {

@@ -130,6 +130,17 @@ final class DriverTest {
   }
 
   @Test
+  void aHugePromptOrCharsPerToken_isOneSentence_notGigabytesOfText() throws Exception {
+    Path trace = trace("{\"type\":\"request\",\"t_ms\":5,\"model\":\"fast\",\"prompt_tokens\":9000000000}");
+    Driver driver = new Driver(options(URI.create("http://127.0.0.1:9"), null));
+    assertEquals("the request at t_ms 5 asks for a prompt of 9000000000 tokens, over the 8388608 characters drive writes",
+        assertThrows(InvalidInputException.class, () -> driver.requests(trace)).getMessage());
+    assertEquals("--chars-per-token must be from 1 to 16, was 1000000",
+        assertThrows(InvalidInputException.class, () -> new Driver(new Driver.Options(URI.create("http://x"), Driver.Api.OPENAI,
+            1, 0, null, 1_000_000, null))).getMessage());
+  }
+
+  @Test
   void serverDyingMidway_stopsSending_andSaysSo() throws Exception {
     URI base = serve(0);
     Path trace = trace(
