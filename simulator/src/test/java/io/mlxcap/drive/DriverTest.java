@@ -88,7 +88,7 @@ final class DriverTest {
 
   @Test
   void openLoop_sendsOnScheduleWhileEarlierOnesStillRun_andCountsErrorsByStatus() throws Exception {
-    URI base = serve(600);
+    URI base = serve(2000);
     Path trace = trace(
         "{\"type\":\"request\",\"t_ms\":0,\"model\":\"fast\",\"prompt_tokens\":5,\"max_tokens\":2}",
         "{\"type\":\"request\",\"t_ms\":100,\"model\":\"fast\",\"prompt_tokens\":7,\"max_tokens\":2}",
@@ -102,10 +102,11 @@ final class DriverTest {
     assertEquals(Map.of("503", 1L), s.errors());
     List<Long> sentAt = bodies.stream().map(arrivals::get).sorted().toList();
     long gap = sentAt.get(1) - sentAt.get(0);
-    assertTrue(gap > 50_000_000L && gap < 400_000_000L, "the second was sent 100 ms after the first, not after its answer: " + gap);
+    assertTrue(gap > 50_000_000L && gap < 1_500_000_000L,
+        "the second was sent about 100 ms after the first, not after its 2 s answer: " + gap);
     assertTrue(bodies.stream().anyMatch(b -> b.contains("\"prompt\":\"the qui\"") && b.contains("\"max_tokens\":2")
         && b.contains("\"stream\":true")), bodies.toString());
-    assertTrue(s.latencies()[0] >= 600_000_000L, "latency counts the server's time");
+    assertTrue(s.latencies()[0] >= 2_000_000_000L, "latency counts the server's time");
     try (TraceReader reader = TraceReader.open(dir.resolve("client.jsonl"), TraceReader.Mode.STRICT)) {
       List<TraceEvent> events = reader.events().collect(Collectors.toList());
       assertEquals(3, events.stream().filter(e -> e instanceof TraceEvent.Request).count());
