@@ -11,8 +11,8 @@ import java.nio.charset.StandardCharsets;
  * space, an escape, an exponent, null, an unknown field) returns null and goes to the full parser, so
  * correctness never depends on this class: it either gives the full parser's answer or none.
  *
- * <p>Model names are interned over the last few distinct names seen, by their bytes, so a name read
- * again is the same String (no allocation, its hash cached).
+ * <p>Model names are interned by their bytes, so a name read again is the same String (no allocation,
+ * its hash cached).
  */
 final class RequestLines {
   private static final byte[] HEAD = ascii("{\"type\":\"request\",\"t_ms\":");
@@ -23,12 +23,12 @@ final class RequestLines {
   private static final byte[] OUTPUT = ascii(",\"output_tokens\":");
   private static final byte[] SERVICE = ascii(",\"service_ms\":");
   private static final long NANOS_PER_MS = 1_000_000L;
-  private static final int RECENT = 128;
+  /** Slots of the name table; at most half of them are filled. */
+  private static final int NAMES = 1024;
 
-  private final byte[][] recentBytes = new byte[RECENT][];
-  private final String[] recentNames = new String[RECENT];
-  private int recentCount;
-  private int next;
+  private final byte[][] nameBytes = new byte[NAMES][];
+  private final String[] names = new String[NAMES];
+  private int interned;
 
   private static byte[] ascii(String s) {
     return s.getBytes(StandardCharsets.US_ASCII);
@@ -206,19 +206,32 @@ final class RequestLines {
     return whole * NANOS_PER_MS + fraction + (roundUp ? 1 : 0);
   }
 
-  /** The model's name, the same String as last time for a name seen lately. */
+  /**
+   * The model's name, the same String as last time for a name seen before: a small open-addressing
+   * table keyed by the name's bytes (a trace names a few hundred models at most; past {@link #NAMES}
+   * distinct names a new String is made each time, which is only slower).
+   */
   private String model(byte[] line, int start, int end) {
-    int length = end - start;
-    for (int r = 0; r < recentCount; r++) {
-      byte[] known = recentBytes[r];
-      if (known.length == length && java.util.Arrays.equals(known, 0, length, line, start, end)) {
-        return recentNames[r];
+    int hash = 1;
+    for (int i = start; i < end; i++) {
+      hash = 31 * hash + line[i];
+    }
+    int mask = NAMES - 1;
+    for (int probe = 0, slot = (hash ^ (hash >>> 16)) & mask; probe < NAMES; probe++, slot = (slot + 1) & mask) {
+      byte[] known = nameBytes[slot];
+      if (known == null) {
+        String name = new String(line, start, end - start, StandardCharsets.UTF_8);
+        if (interned < NAMES / 2) {
+          nameBytes[slot] = java.util.Arrays.copyOfRange(line, start, end);
+          names[slot] = name;
+          interned++;
+        }
+        return name;
+      }
+      if (known.length == end - start && java.util.Arrays.equals(known, 0, known.length, line, start, end)) {
+        return names[slot];
       }
     }
-    String name = new String(line, start, length, StandardCharsets.UTF_8);
-    int slot = recentCount < RECENT ? recentCount++ : next++ % RECENT;
-    recentBytes[slot] = java.util.Arrays.copyOfRange(line, start, end);
-    recentNames[slot] = name;
-    return name;
+    return new String(line, start, end - start, StandardCharsets.UTF_8);
   }
 }

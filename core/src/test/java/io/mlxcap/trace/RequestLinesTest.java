@@ -113,4 +113,26 @@ final class RequestLinesTest {
     assertEquals(new TraceEvent.Request(2, "a", "m", TraceEvent.UNKNOWN, 0, TraceEvent.UNKNOWN, 2_000_000), r,
         "past the sixth decimal: rounded by the seventh, as the full parser does");
   }
+
+  // Names are interned by their bytes: the same name is the same String; names that share a hash
+  // slot stay apart; past the table's room every name is still read right, only not interned.
+  @Test
+  void modelNames_internedByTheirBytes_andRightPastTheTablesRoom() {
+    RequestLines lines = new RequestLines();
+    java.util.Map<String, String> first = new java.util.HashMap<>();
+    for (int round = 0; round < 2; round++) {
+      for (int i = 0; i < 2000; i++) {
+        String model = "m" + i;
+        byte[] line = ("{\"type\":\"request\",\"t_ms\":1,\"id\":\"a\",\"model\":\"" + model + "\"}")
+            .getBytes(StandardCharsets.UTF_8);
+        String read = lines.decode(line, 0, line.length).model();
+        assertEquals(model, read);
+        if (round == 0) {
+          first.put(model, read);
+        } else if (i < 100) {
+          assertTrue(first.get(model) == read, "interned: " + model);
+        }
+      }
+    }
+  }
 }

@@ -59,14 +59,11 @@ final class SimulateCommand implements Runnable {
     ModelTable table = hostOptions.models(models != null ? ModelTable.load(models) : header.models().orElse(ModelTable.defaults()));
     Settings settings = settingsFor(header, overrides, table, spec.commandLine().getErr());
     HostProfile host = hostOptions.profile();
-    Map<String, Long> recorded;
-    try (TraceReader reader = TraceReader.open(trace, mode)) {
-      recorded = RequestSource.recordedServiceTimes(reader);
-    }
-    Prediction prediction = Prediction.of(settings, table, host, hostOptions.ramLine(host),
-        () -> RequestSource.of(TraceReader.open(trace, mode), recorded));
-    if (!recorded.isEmpty()) {
-      stdout.printf("service        the recorded service time of %d served requests (request_done lines)%n", recorded.size());
+    Prediction.Read read = Prediction.read(settings, table, host, hostOptions.ramLine(host), trace, mode);
+    Prediction prediction = read.prediction();
+    if (read.recordedServiceTimes() > 0) {
+      stdout.printf("service        the recorded service time of %d served requests (request_done lines)%n",
+          read.recordedServiceTimes());
     }
     SimulationReport report = new SimulationReport(trace.toString(), prediction);
     report.printSummary(stdout);

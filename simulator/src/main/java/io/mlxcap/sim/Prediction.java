@@ -4,6 +4,11 @@ import io.mlxcap.model.ModelSpec;
 import io.mlxcap.model.ModelTable;
 import io.mlxcap.model.SizeRange;
 import io.mlxcap.settings.Settings;
+import io.mlxcap.trace.TraceReader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -27,6 +32,28 @@ public record Prediction(Settings settings, ModelTable table, HostProfile host, 
       results[estimate.ordinal()] = run(settings, table, host, ramLine, source, estimate);
     }
     return new Prediction(settings, table, host, results[0], results[1], results[2]);
+  }
+
+  /** A prediction over a trace file, and how many of its requests took the service time a recording observed. */
+  public record Read(Prediction prediction, int recordedServiceTimes) {}
+
+  /**
+   * Runs the passes over {@code trace} read once (see {@link ReadAhead}): the file is parsed on one
+   * thread while the passes run, each on a thread of its own.
+   */
+  public static Read read(Settings settings, ModelTable table, HostProfile host, long ramLine, Path trace,
+      TraceReader.Mode mode) {
+    List<Function<RequestSource, SimResult>> passes = new ArrayList<>();
+    for (SizeRange.Estimate estimate : exactSizes(table) ? List.of(SizeRange.Estimate.EXPECTED)
+        : List.of(SizeRange.Estimate.values())) {
+      passes.add(source -> new Simulation(settings, table, host, estimate, ramLine).run(source));
+    }
+    ReadAhead.Replayed<SimResult> replayed = ReadAhead.replay(trace, mode, passes);
+    List<SimResult> r = replayed.results();
+    Prediction prediction = r.size() == 1
+        ? new Prediction(settings, table, host, r.get(0), r.get(0), r.get(0))
+        : new Prediction(settings, table, host, r.get(0), r.get(1), r.get(2));
+    return new Read(prediction, replayed.recordedServiceTimes());
   }
 
   /** Runs the passes over a trace held in memory, read once however many predictions use it. */

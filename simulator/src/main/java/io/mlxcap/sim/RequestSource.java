@@ -92,9 +92,6 @@ public interface RequestSource extends AutoCloseable {
    * the file again: sweeps and the in-memory benchmark.
    */
   final class InMemory {
-    /** Requests without a service time whose request_done a one-pass read waits for, at most. */
-    static final int MAX_UNMATCHED = 1 << 16;
-
     private TraceHeader header = TraceHeader.empty();
     private int recordedServiceTimes;
     private String[] models = new String[0];
@@ -118,66 +115,16 @@ public interface RequestSource extends AutoCloseable {
     }
 
     /**
-     * Reads the requests of {@code trace} once, with the service time its recording observed for each
-     * (a {@code request_done} with status ok) where the request line has none: a recording's
-     * outcomes follow their requests within the time requests spend in the server, so only requests
-     * still in flight are remembered by id (at most {@link #MAX_UNMATCHED}). A trace with more in
-     * flight than that and outcomes after them is read a second time, joining by id in full.
+     * Reads the requests of {@code trace}, with the service time its recording observed for each (a
+     * {@code request_done} with status ok) where the request line has none: one read, parsed on a
+     * thread of its own (see {@link ReadAhead}).
      */
     public static InMemory read(Path trace, TraceReader.Mode mode) {
-      InMemory memory = new InMemory();
-      Map<String, Integer> unmatched = new HashMap<>();
-      boolean overflowed = false;
-      boolean needsJoin = false;
-      Arrival a = new Arrival();
-      try (TraceReader reader = TraceReader.open(trace, mode)) {
-        memory.header = reader.header();
-        for (TraceEvent event = reader.next(); event != null; event = reader.next()) {
-          if (event instanceof Request r) {
-            fill(a, r, Map.of());
-            if (a.serviceNanos == TraceEvent.UNKNOWN && !overflowed) {
-              unmatched.put(r.id(), memory.size);
-              if (unmatched.size() > MAX_UNMATCHED) {
-                overflowed = true;
-                unmatched = Map.of();
-              }
-            }
-            memory.add(a);
-          } else if (event instanceof TraceEvent.RequestDone d && d.status() == TraceEvent.Status.OK
-              && d.serviceNanos() != TraceEvent.UNKNOWN) {
-            Integer index = overflowed ? null : unmatched.remove(d.id());
-            if (index != null) {
-              memory.setService(index, d.serviceNanos());
-              memory.recordedServiceTimes++;
-            } else if (overflowed) {
-              needsJoin = true;
-            }
-          }
-        }
-      }
-      return needsJoin ? readJoiningById(trace, mode) : memory;
-    }
-
-    /** Two reads: every recorded service time by id, then the requests. */
-    private static InMemory readJoiningById(Path trace, TraceReader.Mode mode) {
-      Map<String, Long> recorded;
-      try (TraceReader reader = TraceReader.open(trace, mode)) {
-        recorded = RequestSource.recordedServiceTimes(reader);
-      }
-      try (TraceReader reader = TraceReader.open(trace, mode)) {
-        InMemory memory = of(RequestSource.of(reader, recorded));
-        memory.header = reader.header();
-        memory.recordedServiceTimes = recorded.size();
-        return memory;
-      }
-    }
-
-    private void setService(int index, long nanos) {
-      if (service == null) {
-        service = new long[times.length];
-        Arrays.fill(service, TraceEvent.UNKNOWN);
-      }
-      service[index] = nanos;
+      ReadAhead.Replayed<InMemory> read = ReadAhead.replay(trace, mode, java.util.List.of(InMemory::of));
+      InMemory memory = read.results().get(0);
+      memory.header = read.header();
+      memory.recordedServiceTimes = read.recordedServiceTimes();
+      return memory;
     }
 
     /** The header of the trace read, or an empty one. */

@@ -56,6 +56,30 @@ final class OneReadTest {
   }
 
   @Test
+  void recording_readAheadEqualsTheStreamingReads() {
+    Path trace = REPO.resolve("traces/samples/recorded-cap2.jsonl");
+    RequestSource.InMemory memory = RequestSource.InMemory.read(trace, TraceReader.Mode.STRICT);
+    ModelTable table = memory.header().models().orElseThrow();
+    Settings settings = Settings.fromEnv(memory.header().settings(), table);
+    Prediction.Read read = Prediction.read(settings, table, HostProfile.DEFAULT, 100_000_000_000L, trace,
+        TraceReader.Mode.STRICT);
+    assertEquals(60, read.recordedServiceTimes());
+    assertEquals(figures(streaming(trace, settings, table)), figures(read.prediction()));
+  }
+
+  // The three passes of a ranged table run side by side on one read: each equals its own streaming pass.
+  @Test
+  void seedDay_rangedSizes_threePassesOnOneRead_equalToThreeReads() {
+    Path trace = REPO.resolve("traces/samples/seed-scenario.jsonl");
+    ModelTable table = RequestSource.InMemory.read(trace, TraceReader.Mode.STRICT).header().models().orElseThrow();
+    Settings settings = Settings.defaults(table).with(Map.of("MLX_MAX_CACHED_MODELS", "3"), table);
+    Prediction once = Prediction.read(settings, table, HostProfile.DEFAULT, 100_000_000_000L, trace,
+        TraceReader.Mode.STRICT).prediction();
+    assertNotSame(once.low(), once.high(), "ranged sizes: three passes");
+    assertEquals(figures(streaming(trace, settings, table)), figures(once));
+  }
+
+  @Test
   void seedDay_rangedSizes_threePasses_equalToStreaming() {
     Path trace = REPO.resolve("traces/samples/seed-scenario.jsonl");
     RequestSource.InMemory memory = RequestSource.InMemory.read(trace, TraceReader.Mode.STRICT);
@@ -86,7 +110,7 @@ final class OneReadTest {
   // More requests in flight than a one-pass read remembers: it reads the trace a second time, joining by id.
   @Test
   void outcomesAfterManyUnmatchedRequests_areStillJoined() throws Exception {
-    int n = RequestSource.InMemory.MAX_UNMATCHED + 10;
+    int n = ReadAhead.WINDOW + 10;
     StringBuilder text = new StringBuilder();
     for (int i = 0; i < n; i++) {
       text.append("{\"type\":\"request\",\"t_ms\":").append(i).append(",\"id\":\"r").append(i).append("\",\"model\":\"fast\"}\n");
