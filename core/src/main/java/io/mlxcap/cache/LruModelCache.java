@@ -317,18 +317,14 @@ final class LruModelCache implements ModelCache {
    */
   private WaitReason makeRoom(long size, boolean capped, List<CacheEvent> events) {
     int maxModels = capped ? policy.maxModels() : CachePolicy.UNLIMITED_MODELS;
+    // First the plan: how many idle models from the LRU end must go. Nothing is evicted unless it suffices.
     int count = entries.size();
     long bytes = reservedBytes;
-    List<Entry> victims = new ArrayList<>(0);
-    List<EvictionReason> reasons = new ArrayList<>(0);
-    for (Entry entry = lru; entry != null; entry = entry.newer) {
-      boolean overCount = count >= maxModels;
-      if (!overCount && bytes <= policy.maxBytes() - size) {
-        break;
-      }
+    int victims = 0;
+    for (Entry entry = lru; entry != null && (count >= maxModels || bytes > policy.maxBytes() - size);
+        entry = entry.newer) {
       if (entry.evictable()) {
-        victims.add(entry);
-        reasons.add(overCount ? EvictionReason.MAX_MODELS : EvictionReason.BUDGET);
+        victims++;
         count--;
         bytes -= entry.bytes;
       }
@@ -339,8 +335,15 @@ final class LruModelCache implements ModelCache {
     if (bytes > policy.maxBytes() - size) {
       return WaitReason.BUDGET_BUSY;
     }
-    for (int i = 0; i < victims.size(); i++) {
-      evict(victims.get(i), reasons.get(i), events);
+    // Then the same victims, in the same order, each for the limit it was over when chosen.
+    count = entries.size();
+    for (Entry entry = lru, next; victims > 0; entry = next) {
+      next = entry.newer;
+      if (entry.evictable()) {
+        evict(entry, count >= maxModels ? EvictionReason.MAX_MODELS : EvictionReason.BUDGET, events);
+        count--;
+        victims--;
+      }
     }
     return null;
   }

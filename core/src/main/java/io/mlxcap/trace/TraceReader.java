@@ -210,12 +210,11 @@ public final class TraceReader implements AutoCloseable {
       return true;
     }
     while (true) {
-      for (int i = position; i < limit; i++) {
-        if (buffer[i] == '\n') {
-          setLine(position, i, true);
-          position = i + 1;
-          return true;
-        }
+      int i = newline(buffer, position, limit);
+      if (i >= 0) {
+        setLine(position, i, true);
+        position = i + 1;
+        return true;
       }
       if (endOfInput) {
         if (position < limit) {
@@ -227,6 +226,30 @@ public final class TraceReader implements AutoCloseable {
       }
       fill();
     }
+  }
+
+  private static final java.lang.invoke.VarHandle LONGS =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+  private static final long NEWLINES = 0x0A0A0A0A0A0A0A0AL;
+  private static final long LOW_BITS = 0x0101010101010101L;
+  private static final long HIGH_BITS = 0x8080808080808080L;
+
+  /** The index of the first '\n' in {@code bytes[from, to)}, or -1: eight bytes at a time. */
+  private static int newline(byte[] bytes, int from, int to) {
+    int i = from;
+    for (; i + 8 <= to; i += 8) {
+      long word = (long) LONGS.get(bytes, i) ^ NEWLINES; // a '\n' byte becomes 0
+      long zeros = (word - LOW_BITS) & ~word & HIGH_BITS; // the lowest set bit marks the first zero byte
+      if (zeros != 0) {
+        return i + (Long.numberOfTrailingZeros(zeros) >>> 3);
+      }
+    }
+    for (; i < to; i++) {
+      if (bytes[i] == '\n') {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private void setLine(int start, int end, boolean terminated) {

@@ -77,16 +77,41 @@ public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes,
    * one of the model's measured residuals (the pooled ones when it has none).
    */
   public long loadNanos(String model, long bytes, long n) {
-    long line = loadNanos(bytes);
+    return loadTime(model, bytes).nanos(n);
+  }
+
+  /** The load times of {@code model} at {@code bytes}, worked out once for a replay's many loads. */
+  public LoadTime loadTime(String model, long bytes) {
     List<Double> residuals = loadTimeResiduals.getOrDefault(model, loadTimeResiduals.get(""));
-    if (residuals == null) {
-      return line;
+    long[] nanos = residuals == null ? new long[0]
+        : residuals.stream().mapToLong(r -> Math.round(r * 1e9)).toArray();
+    return new LoadTime(loadNanos(bytes), nanos, nanos.length == 0 ? 1 : stride(nanos.length));
+  }
+
+  /**
+   * One model's load times: the line, plus its residuals in a fixed scramble that uses every one once
+   * in each round of as many loads, so slow and fast loads are spread over the run, not sorted, and
+   * the spread is the measured one.
+   */
+  public static final class LoadTime {
+    private final long line;
+    private final long[] residuals;
+    private final long stride;
+
+    LoadTime(long line, long[] residuals, long stride) {
+      this.line = line;
+      this.residuals = residuals;
+      this.stride = stride;
     }
-    // A fixed scramble that uses every residual once in each round of as many loads, so slow and fast
-    // loads are spread over the run, not sorted, and the spread is the measured one.
-    int size = residuals.size();
-    int index = (int) ((n % size) * stride(size) % size);
-    return Math.max(0, line + Math.round(residuals.get(index) * 1e9));
+
+    /** Nanoseconds the {@code n}-th load (from 0) takes. */
+    public long nanos(long n) {
+      int size = residuals.length;
+      if (size == 0) {
+        return line;
+      }
+      return Math.max(0, line + residuals[(int) ((n % size) * stride % size)]);
+    }
   }
 
   /** A step near 0.618 × {@code size} that shares no factor with it: stepping by it visits every index once. */

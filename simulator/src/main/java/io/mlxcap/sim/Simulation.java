@@ -25,7 +25,6 @@ import io.mlxcap.model.SizeRange;
 import io.mlxcap.settings.Settings;
 import io.mlxcap.trace.TraceEvent;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -73,8 +72,10 @@ public final class Simulation {
   private final String[] names;
   private final long[] modelBytes;
   private final Performance[] performance;
-  private final Map<String, Integer> byCanonical = new HashMap<>();
-  private final Map<String, Integer> byAsked = new HashMap<>();
+  private final NameIndex byCanonical = new NameIndex();
+  private final NameIndex byAsked = new NameIndex();
+  /** Each model's load time, the line and its residuals worked out once. */
+  private final HostProfile.LoadTime[] loadTime;
 
   // Requests in the system, by slot; a slot is the request's id in the cache and dispatcher.
   private long[] arrivalAt;
@@ -158,6 +159,7 @@ public final class Simulation {
     names = new String[n];
     modelBytes = new long[n];
     performance = new Performance[n];
+    loadTime = new HostProfile.LoadTime[n];
     contextTokens = new long[n];
     overContext = new boolean[n];
     for (int i = 0; i < n; i++) {
@@ -167,6 +169,7 @@ public final class Simulation {
       contextTokens[i] = specs.get(i).details().contextTokens();
       overContext[i] = contextTokens[i] > 0;
       byCanonical.put(names[i], i);
+      loadTime[i] = host.loadTime(names[i], modelBytes[i]);
     }
     present = new boolean[n];
     modelRequests = new long[n];
@@ -424,7 +427,7 @@ public final class Simulation {
       loadingBytes += loadFootprint(model);
       present[model] = true;
       residency++;
-      queue.add(now + host.loadNanos(names[model], modelBytes[model], modelLoads[model] - 1), LOAD_DONE, model);
+      queue.add(now + loadTime[model].nanos(modelLoads[model] - 1), LOAD_DONE, model);
       if (e.requestId() != CacheEvent.NO_REQUEST) {
         hit[(int) e.requestId()] = false;
       }
@@ -489,8 +492,8 @@ public final class Simulation {
   }
 
   private int resolve(String asked) {
-    Integer index = byAsked.get(asked);
-    if (index == null) {
+    int index = byAsked.get(asked);
+    if (index < 0) {
       ModelSpec spec = table.find(asked).orElseThrow(() -> new InvalidInputException(
           "a request at t_ms " + pending.timeNanos / 1e6 + " asks for model '" + asked
               + "', which is not in the model table; known models: " + table.describeAll()));
