@@ -13,10 +13,6 @@ import io.mlxcap.time.Ticker;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -67,20 +63,34 @@ final class BenchServerCommand implements Runnable {
         ApiServer api = new ApiServer(host, new ApiServer.Options("127.0.0.1", 0, null, 1 << 20))) {
       host.start(Duration.ZERO);
       int port = api.start();
-      HttpClient client = HttpClient.newHttpClient();
-      HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
-          .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model.name()
-              + "\",\"max_tokens\":1,\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")).build();
+      // A plain HTTP/1.1 client on one kept-alive socket: what is measured is the server, not a client library.
+      byte[] body = ("{\"model\":\"" + model.name()
+          + "\",\"max_tokens\":1,\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
       long[] http = new long[requests];
-      for (int i = -50; i < requests; i++) {
-        long start = System.nanoTime();
-        HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200) {
-          throw new IllegalStateException("request failed: " + r.body());
+      try (RawClient client = new RawClient(port)) {
+        for (int i = -50; i < requests; i++) {
+          long start = System.nanoTime();
+          client.post("/v1/chat/completions", body);
+          if (i >= 0) {
+            http[i] = System.nanoTime() - start;
+          }
         }
-        if (i >= 0) {
-          http[i] = System.nanoTime() - start;
+      }
+      // The same client against a bare Javalin handler: what HTTP alone costs on this machine.
+      long[] plain = new long[requests];
+      io.javalin.Javalin bare = io.javalin.Javalin.create(c -> c.showJavalinBanner = false)
+          .post("/v1/chat/completions", ctx -> ctx.json(Map.of("ok", true))).start("127.0.0.1", 0);
+      try (RawClient client = new RawClient(bare.port())) {
+        for (int i = -50; i < requests; i++) {
+          long start = System.nanoTime();
+          client.post("/v1/chat/completions", body);
+          if (i >= 0) {
+            plain[i] = System.nanoTime() - start;
+          }
         }
+      } finally {
+        bare.stop();
       }
       long[] generate = new long[requests];
       try (LoadedModel loaded = LoadedModel.load(modelsDir.resolve(SynthModelFile.directoryFor(model.name())))) {
@@ -94,14 +104,83 @@ final class BenchServerCommand implements Runnable {
       }
       Arrays.sort(http);
       Arrays.sort(generate);
+      Arrays.sort(plain);
       out.printf(Locale.ROOT, "hit path (%s, max_tokens=1, %d requests): end to end p50 %.2f ms, p99 %.2f ms;"
-              + " generate() alone p50 %.2f ms, p99 %.2f ms; overhead p50 %.2f ms, p99 %.2f ms%n",
+              + " generate() alone p50 %.2f ms, p99 %.2f ms; overhead p50 %.2f ms, p99 %.2f ms;"
+              + " a bare Javalin handler, same client: p50 %.2f ms, p99 %.2f ms%n",
           model.name(), requests, ms(http, 0.5), ms(http, 0.99), ms(generate, 0.5), ms(generate, 0.99),
-          ms(http, 0.5) - ms(generate, 0.5), ms(http, 0.99) - ms(generate, 0.99));
+          ms(http, 0.5) - ms(generate, 0.5), ms(http, 0.99) - ms(generate, 0.99), ms(plain, 0.5), ms(plain, 0.99));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** HTTP/1.1 on one socket, kept alive; reads a response with a Content-Length or chunked to its end. */
+  static final class RawClient implements AutoCloseable {
+    private final java.net.Socket socket;
+    private final java.io.InputStream in;
+    private final java.io.OutputStream out;
+    private final byte[] buffer = new byte[1 << 16];
+
+    RawClient(int port) throws IOException {
+      socket = new java.net.Socket("127.0.0.1", port);
+      socket.setTcpNoDelay(true);
+      in = socket.getInputStream();
+      out = socket.getOutputStream();
+    }
+
+    /** Sends a POST and reads the whole answer; fails unless the status is 200. */
+    void post(String path, byte[] body) throws IOException {
+      byte[] head = ("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+          + body.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      byte[] request = Arrays.copyOf(head, head.length + body.length);
+      System.arraycopy(body, 0, request, head.length, body.length);
+      out.write(request);
+      out.flush();
+      int filled = 0;
+      int headerEnd = -1;
+      while (headerEnd < 0) {
+        int n = in.read(buffer, filled, buffer.length - filled);
+        if (n < 0) {
+          throw new IOException("the server closed the connection");
+        }
+        filled += n;
+        headerEnd = indexOf(buffer, filled, "\r\n\r\n");
+      }
+      String headers = new String(buffer, 0, headerEnd, java.nio.charset.StandardCharsets.US_ASCII);
+      if (!headers.startsWith("HTTP/1.1 200")) {
+        throw new IllegalStateException("request failed: " + headers.lines().findFirst().orElse(""));
+      }
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(headers);
+      if (!m.find()) {
+        throw new IllegalStateException("no Content-Length in the answer");
+      }
+      int total = headerEnd + 4 + Integer.parseInt(m.group(1));
+      while (filled < total) {
+        int n = in.read(buffer, filled, buffer.length - filled);
+        if (n < 0) {
+          throw new IOException("the server closed the connection");
+        }
+        filled += n;
+      }
+    }
+
+    private static int indexOf(byte[] bytes, int length, String text) {
+      outer:
+      for (int i = 0; i + text.length() <= length; i++) {
+        for (int j = 0; j < text.length(); j++) {
+          if (bytes[i + j] != text.charAt(j)) {
+            continue outer;
+          }
+        }
+        return i;
+      }
+      return -1;
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
     }
   }
 

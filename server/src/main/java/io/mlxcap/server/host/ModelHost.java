@@ -492,6 +492,27 @@ public final class ModelHost implements AutoCloseable {
      * or was cancelled while queued (it has then left the queue).
      */
     public CompletableFuture<Lease> whenStarted(java.util.concurrent.Executor executor) {
+      return whenStarted(executor, false);
+    }
+
+    /**
+     * As {@link #whenStarted(java.util.concurrent.Executor)}; but with {@code hereIfReady}, a request
+     * that got a worker at once and whose model is resident gets its lease on the calling thread, in an
+     * already completed future: the hit path with no hand-off between threads. Anything that has to
+     * wait (the queue, a load) still waits on {@code executor}.
+     */
+    public CompletableFuture<Lease> whenStarted(java.util.concurrent.Executor executor, boolean hereIfReady) {
+      if (hereIfReady && request.worker.isDone() && !request.worker.isCompletedExceptionally()) {
+        try {
+          askForModel(request);
+          if (request.ready.isDone()) {
+            return CompletableFuture.completedFuture(awaitModel(request));
+          }
+        } catch (HostException e) {
+          return CompletableFuture.failedFuture(e);
+        }
+        return CompletableFuture.supplyAsync(() -> awaitModel(request), executor);
+      }
       return request.worker.handleAsync((started, error) -> {
         if (error != null) {
           HostException e = error instanceof HostException h ? h
@@ -499,15 +520,30 @@ public final class ModelHost implements AutoCloseable {
           decide(now -> leaveQueue(request, e, now));
           throw e;
         }
-        return acquireModel(request);
+        askForModel(request);
+        return awaitModel(request);
       }, executor);
     }
   }
 
-  /** With a worker: asks the cache for the model, waits until it is ready and returns the lease. */
+  /** With a worker: asks the cache for the model and waits until it is ready; returns the lease. */
   private Lease acquireModel(Pending request) {
+    askForModel(request);
+    return awaitModel(request);
+  }
+
+  /** With a worker: asks the cache for the model (a hit is ready at once; a load or a wait is not). */
+  private void askForModel(Pending request) {
     try {
       decide(now -> acquire(request, now));
+    } catch (HostException e) {
+      throw unserved(request, e);
+    }
+  }
+
+  /** Waits until the model asked for is ready and returns the lease. */
+  private Lease awaitModel(Pending request) {
+    try {
       LoadedModel loaded = await(request.ready);
       long ready = ticker.read();
       if (!request.hit) {
@@ -515,11 +551,16 @@ public final class ModelHost implements AutoCloseable {
       }
       return new Lease(request, loaded, ready);
     } catch (HostException e) {
-      TraceEvent.Status status = e.cancelled() ? TraceEvent.Status.CANCELLED
-          : e.status() == 413 ? TraceEvent.Status.REJECTED : TraceEvent.Status.ERROR;
-      finish(request, status, NOT_READY, TraceEvent.UNKNOWN, e.getMessage());
-      throw e;
+      throw unserved(request, e);
     }
+  }
+
+  /** Records a request that got a worker but will not be served, and returns why. */
+  private HostException unserved(Pending request, HostException e) {
+    TraceEvent.Status status = e.cancelled() ? TraceEvent.Status.CANCELLED
+        : e.status() == 413 ? TraceEvent.Status.REJECTED : TraceEvent.Status.ERROR;
+    finish(request, status, NOT_READY, TraceEvent.UNKNOWN, e.getMessage());
+    return e;
   }
 
   /** Records the arrival; refuses it (recorded) past the context, while draining or when the queue is full. */

@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,8 +65,12 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
+  /** HTTP threads that may generate a hit themselves at once; the rest of the pool stays free. */
+  static final int INLINE_GENERATIONS = HTTP_THREADS / 2;
+
   private final ModelHost host;
   private final Options options;
+  private final java.util.concurrent.Semaphore inline = new java.util.concurrent.Semaphore(INLINE_GENERATIONS);
   private final Origins origins;
   private final Javalin app;
   /**
@@ -336,14 +341,26 @@ public final class ApiServer implements AutoCloseable {
   /**
    * Answers asynchronously: no thread waits while the request is queued; once a worker takes it,
    * a generation thread waits for the model and runs {@code answer}; a refusal or failure is
-   * answered as JSON like any other error.
+   * answered as JSON like any other error. A hit (a worker free and the model resident) is answered
+   * on the HTTP thread that read it, with no hand-off, while fewer than {@link #INLINE_GENERATIONS}
+   * HTTP threads are generating; so the HTTP pool always has threads left for everything else.
    */
   private void answerWhenStarted(Context ctx, ModelHost.Admission admission, Answer answer) {
-    ctx.future(() -> admission.whenStarted(generators).thenAccept(lease -> {
+    boolean permit = inline.tryAcquire();
+    CompletableFuture<ModelHost.Lease> started = admission.whenStarted(generators, permit);
+    boolean here = permit && started.isDone();
+    if (permit && !here) {
+      inline.release();
+    }
+    ctx.future(() -> started.thenAccept(lease -> {
       try (lease) {
         serve(lease, () -> answer.run(lease));
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
+      } finally {
+        if (here) {
+          inline.release();
+        }
       }
     }).exceptionally(error -> {
       answerError(ctx, error instanceof java.util.concurrent.CompletionException && error.getCause() != null

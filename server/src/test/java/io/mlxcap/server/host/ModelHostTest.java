@@ -102,6 +102,42 @@ final class ModelHostTest {
     }
   }
 
+  // The hit path: a worker free and the model resident gives the lease on the calling thread, in a
+  // completed future, without touching the executor; a miss (or a full set of workers) still waits there.
+  @Test
+  void hitWithAFreeWorker_isLeasedOnTheCallingThread_missesWaitOnTheExecutor() throws Exception {
+    FakeTicker ticker = new FakeTicker();
+    try (ModelHost host = host(ticker, "MLX_MAX_CONCURRENT_REQUESTS", "1")) {
+      java.util.concurrent.atomic.AtomicInteger handedOver = new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.Executor counting = task -> {
+        handedOver.incrementAndGet();
+        threads.execute(task);
+      };
+      ModelHost.Admission miss = host.admit("fast", fast(), 4, 4, ModelCache.KEEP_ALIVE_DEFAULT);
+      java.util.concurrent.CompletableFuture<ModelHost.Lease> loading = miss.whenStarted(counting, true);
+      ModelHost.Lease first = loading.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(1, handedOver.get(), "the load was waited for on the executor");
+      first.succeeded(1);
+      first.close();
+
+      ModelHost.Admission hit = host.admit("fast", fast(), 4, 4, ModelCache.KEEP_ALIVE_DEFAULT);
+      java.util.concurrent.CompletableFuture<ModelHost.Lease> here = hit.whenStarted(counting, true);
+      assertTrue(here.isDone(), "a hit is leased at once");
+      assertEquals(1, handedOver.get(), "without a hand-off");
+      ModelHost.Lease second = here.get();
+
+      ModelHost.Admission queued = host.admit("fast", fast(), 4, 4, ModelCache.KEEP_ALIVE_DEFAULT);
+      java.util.concurrent.CompletableFuture<ModelHost.Lease> later = queued.whenStarted(counting, true);
+      assertTrue(!later.isDone(), "the one worker is busy: it waits");
+      second.succeeded(1);
+      second.close();
+      ModelHost.Lease third = later.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(2, handedOver.get(), "and its wait ran on the executor");
+      third.succeeded(1);
+      third.close();
+    }
+  }
+
   @Test
   void queuedRequestInterrupted_leavesTheQueue_andItsWorkerIsNotLost() throws Exception {
     FakeTicker ticker = new FakeTicker();
