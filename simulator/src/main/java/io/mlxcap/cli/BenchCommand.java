@@ -5,6 +5,7 @@ import io.mlxcap.model.ModelTable;
 import io.mlxcap.model.SizeRange;
 import io.mlxcap.settings.Settings;
 import io.mlxcap.sim.HostProfile;
+import io.mlxcap.sim.Prediction;
 import io.mlxcap.sim.RequestSource;
 import io.mlxcap.sim.SimResult;
 import io.mlxcap.sim.Simulation;
@@ -65,17 +66,20 @@ final class BenchCommand implements Runnable {
   }
 
   @Command(name = "simulate", mixinStandardHelpOptions = true,
-      description = "Simulation throughput, one thread: a synthetic trace of N requests over the four seed models "
-          + "(Poisson, Zipf, recorded service times, default settings), replayed from memory (--mode memory: the "
-          + "trace in compact arrays) or end to end from its JSONL file (--mode file: read, parse, simulate, in "
-          + "memory that does not grow with N).")
+      description = "Simulation throughput: a synthetic trace of N requests over the four seed models "
+          + "(Poisson, Zipf, recorded service times, default settings), replayed on one thread from memory (--mode "
+          + "memory: the trace in compact arrays) or end to end from its JSONL file (--mode file: read, parse, "
+          + "simulate, in memory that does not grow with N); or (--mode fleet) the trace a count-LRU cache simulator "
+          + "is compared on: 100 models m000-m099 of 1 GB, Zipf 1, Poisson, seed 7, served at once, replayed end to "
+          + "end from its JSONL file the way simulate does (read on one thread while the cache runs on another) "
+          + "under MLX_MAX_CACHED_MODELS=10.")
   static final class Simulate implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--requests", defaultValue = "10000000", paramLabel = "N", description = "Requests. Default: ${DEFAULT-VALUE}.")
     int requests;
 
-    @Option(names = "--mode", defaultValue = "file", paramLabel = "memory|file", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--mode", defaultValue = "file", paramLabel = "memory|file|fleet", description = "Default: ${DEFAULT-VALUE}.")
     String mode;
 
     @Option(names = "--runs", defaultValue = "3", paramLabel = "N", description = "Timed runs after one warm-up. Default: ${DEFAULT-VALUE}.")
@@ -83,10 +87,17 @@ final class BenchCommand implements Runnable {
 
     @Override
     public void run() {
-      if (!mode.equals("memory") && !mode.equals("file")) {
-        throw new io.mlxcap.InvalidInputException("--mode must be memory or file, was '" + mode + "'");
+      if (!mode.equals("memory") && !mode.equals("file") && !mode.equals("fleet")) {
+        throw new io.mlxcap.InvalidInputException("--mode must be memory, file or fleet, was '" + mode + "'");
+      }
+      if (requests < 1) {
+        throw new io.mlxcap.InvalidInputException("--requests must be at least 1, was " + requests);
       }
       PrintWriter out = spec.commandLine().getOut();
+      if (mode.equals("fleet")) {
+        fleet(out, requests, runs);
+        return;
+      }
       ModelTable table = ModelTable.defaults();
       Settings settings = Settings.defaults(table);
       Path file = tempFile();
@@ -147,6 +158,65 @@ final class BenchCommand implements Runnable {
       } finally {
         delete(file);
       }
+    }
+  }
+
+  /**
+   * The fleet trace: {@code requests} requests over 100 models of 1 GB that are served at once (so the
+   * cache sees every request as a count-LRU would), replayed end to end as {@code simulate} does.
+   */
+  private static void fleet(PrintWriter out, int requests, int runs) {
+    List<ModelSpec> specs = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      specs.add(new ModelSpec(String.format(Locale.ROOT, "m%03d", i), List.of(), SizeRange.exactly(1_000_000_000L),
+          new io.mlxcap.model.Performance(262_144, 1e7, 1e6)));
+    }
+    ModelTable table = ModelTable.of(specs);
+    Settings settings = Settings.defaults(table).with(Map.of("MLX_MAX_CACHED_MODELS", "10", "MLX_PRELOAD_MODELS", "",
+        "MLX_CACHE_CLEANUP_INTERVAL_SEC", "0"), table);
+    Path file = tempFile();
+    try {
+      // 0.05 requests a second: each is served long before the next arrives.
+      WorkloadSpec workload = new WorkloadSpec(ArrivalProcess.Kind.POISSON, 0.05, Duration.ofMinutes(5),
+          Duration.ofMinutes(20), 0, 0, Duration.ofDays(365L * 100),
+          Workload.zipf(table.models().stream().map(ModelSpec::name).toList(), 1.0),
+          new WorkloadSpec.TokenDistribution(600, 1), new WorkloadSpec.TokenDistribution(250, 0.8), 7);
+      long[] written = {0};
+      try (TraceWriter writer = TraceWriter.buffered(file, new TraceHeader(Optional.empty(), Optional.of("bench fleet"),
+          TraceEvent.UNKNOWN, (int) TraceEvent.UNKNOWN, Map.of(), Optional.of(table)))) {
+        Workload.generate(workload, table, r -> {
+          if (written[0] < requests) {
+            writer.write(new TraceEvent.Request(r.timeNanos(), r.id(), r.model(), r.promptTokens(), TraceEvent.UNKNOWN,
+                r.outputTokens(), TraceEvent.UNKNOWN));
+            written[0]++;
+          } else {
+            throw new Done();
+          }
+        });
+      } catch (Done done) {
+        // enough requests
+      }
+      out.printf(Locale.ROOT, "fleet: %,d requests over 100 models, %.0f MB of JSONL; %s%n", written[0],
+          file.toFile().length() / 1e6, machine());
+      List<Double> seconds = new ArrayList<>();
+      for (int run = 0; run <= runs; run++) {
+        System.gc();
+        long start = System.nanoTime();
+        Prediction.Read read = Prediction.read(settings, table, HostProfile.DEFAULT, Long.MAX_VALUE, file,
+            TraceReader.Mode.STRICT);
+        double s = (System.nanoTime() - start) / 1e9;
+        if (run > 0) {
+          seconds.add(s);
+        }
+        long used = (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20;
+        out.printf(Locale.ROOT, "%s %d: %.2f s, %.2f M requests/s (%,d loads), heap in use %d MB%n",
+            run == 0 ? "warm-up" : "run", run, s, written[0] / s / 1e6, read.prediction().expected().totalLoads(), used);
+      }
+      seconds.sort(null);
+      out.printf(Locale.ROOT, "fleet mode: median %.2f s, %.2f M requests/s%n", seconds.get(seconds.size() / 2),
+          written[0] / seconds.get(seconds.size() / 2) / 1e6);
+    } finally {
+      delete(file);
     }
   }
 
