@@ -13,16 +13,24 @@ public final class MemoryTimeline {
   private long width = 1_000_000_000L;
   private final long[] high = new long[BINS];
   private int lastBin;
+  /** Where the last bin ends: a change before it only raises that bin's high (no division). */
+  private long lastBinEnd = width;
   private long level;
 
   /** RSS is {@code rss} from {@code time} on. */
   void record(long time, long rss) {
+    if (time < lastBinEnd) {
+      high[lastBin] = Math.max(high[lastBin], rss); // the level before it is already in this bin's high
+      level = rss;
+      return;
+    }
     int bin = binOf(time);
     for (int i = lastBin; i <= bin; i++) {
       high[i] = Math.max(high[i], level);
     }
     high[bin] = Math.max(high[bin], rss);
     lastBin = bin;
+    lastBinEnd = (bin + 1) * width;
     level = rss;
   }
 
