@@ -348,8 +348,21 @@ public final class ApiServer implements AutoCloseable {
   private void answerWhenStarted(Context ctx, ModelHost.Admission admission, Answer answer) {
     boolean permit = inline.tryAcquire();
     CompletableFuture<ModelHost.Lease> started = admission.whenStarted(generators, permit);
-    boolean here = permit && started.isDone();
-    if (permit && !here) {
+    if (permit && started.isDone()) {
+      // The lease is ready: answer in this handler, like any synchronous one (no hand-off, no async round trip).
+      try {
+        ModelHost.Lease lease = started.join();
+        try (lease) {
+          serve(lease, () -> answer.run(lease));
+        }
+      } catch (RuntimeException | IOException e) {
+        answerError(ctx, e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e);
+      } finally {
+        inline.release();
+      }
+      return;
+    }
+    if (permit) {
       inline.release();
     }
     ctx.future(() -> started.thenAccept(lease -> {
@@ -357,10 +370,6 @@ public final class ApiServer implements AutoCloseable {
         serve(lease, () -> answer.run(lease));
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
-      } finally {
-        if (here) {
-          inline.release();
-        }
       }
     }).exceptionally(error -> {
       answerError(ctx, error instanceof java.util.concurrent.CompletionException && error.getCause() != null
