@@ -112,16 +112,15 @@ final class RequestLines {
   /** Where the last number read ended. */
   private int cursor;
 
+  /**
+   * Whether {@code prefix} is at {@code at}. The optional fields all start with {@code ,"} and differ
+   * in their third byte, so that byte is looked at first; the rest is compared by the JDK's vectorized
+   * range comparison (a byte loop here was a third of the parse).
+   */
   private static boolean startsWith(byte[] line, int at, int end, byte[] prefix) {
-    if (end - at < prefix.length) {
-      return false;
-    }
-    for (int i = 0; i < prefix.length; i++) {
-      if (line[at + i] != prefix[i]) {
-        return false;
-      }
-    }
-    return true;
+    int n = prefix.length;
+    return end - at >= n && line[at + 2] == prefix[2]
+        && java.util.Arrays.equals(line, at, at + n, prefix, 0, n);
   }
 
   /**

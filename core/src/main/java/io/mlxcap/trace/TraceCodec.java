@@ -304,11 +304,9 @@ final class TraceCodec {
    * (ignored, for forward compatibility), and {@code fallbackId} names a request without an id.
    */
   TraceEvent decode(byte[] line, int offset, int length, long lineNumber) throws BadLine {
-    if (RequestLines.looksLikeRequest(line, offset, length)) {
-      Request fast = requestLines.decode(line, offset, length);
-      if (fast != null) {
-        return fast;
-      }
+    Request fast = requestLines.decode(line, offset, length); // null unless a request line in the writer's layout
+    if (fast != null) {
+      return fast;
     }
     return decodeFully(line, offset, length, lineNumber);
   }
