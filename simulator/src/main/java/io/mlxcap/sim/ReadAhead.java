@@ -65,6 +65,8 @@ public final class ReadAhead implements AutoCloseable {
     int size;
     final boolean last;
     final RuntimeException error;
+    /** Passes that have not finished with this block yet; the last one hands it back for reuse. */
+    final java.util.concurrent.atomic.AtomicInteger readers = new java.util.concurrent.atomic.AtomicInteger();
 
     Block(int capacity) {
       time = new long[capacity];
@@ -98,6 +100,8 @@ public final class ReadAhead implements AutoCloseable {
   /** Every recorded service time by id (the second read), or null for the one-read join. */
   private final Map<String, Long> serviceById;
   private final List<BlockingQueue<Block>> queues = new ArrayList<>();
+  /** Blocks every pass has finished with, for the reading thread to fill again (they are the bulk of what a read allocates). */
+  private final java.util.concurrent.ConcurrentLinkedQueue<Block> free = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final Thread thread;
   private volatile boolean closed;
 
@@ -196,7 +200,7 @@ public final class ReadAhead implements AutoCloseable {
   }
 
   /** A pass over the blocks as they arrive in {@code queue}. */
-  private static RequestSource source(BlockingQueue<Block> queue) {
+  private RequestSource source(BlockingQueue<Block> queue) {
     return new RequestSource() {
       private Block block;
       private int next;
@@ -207,6 +211,9 @@ public final class ReadAhead implements AutoCloseable {
         while (block == null || next == block.size) {
           if (ended) {
             return false;
+          }
+          if (block != null && block.readers.decrementAndGet() == 0) {
+            free.offer(block);
           }
           try {
             block = queue.take();
@@ -268,7 +275,11 @@ public final class ReadAhead implements AutoCloseable {
   private void add(Request r) throws InterruptedException {
     Block b = held.peekLast();
     if (b == null || b.size == BLOCK) {
-      b = new Block(BLOCK);
+      b = free.poll();
+      if (b == null) {
+        b = new Block(BLOCK);
+      }
+      b.size = 0;
       held.addLast(b);
     }
     int i = b.size++;
@@ -287,6 +298,7 @@ public final class ReadAhead implements AutoCloseable {
       }
     }
     b.service[i] = service;
+    b.id[i] = null;
     if (service == TraceEvent.UNKNOWN && serviceById == null) {
       b.id[i] = r.id();
       if (waiting != null) {
@@ -352,6 +364,7 @@ public final class ReadAhead implements AutoCloseable {
   }
 
   private void publish(Block b) throws InterruptedException {
+    b.readers.set(queues.size());
     for (BlockingQueue<Block> queue : queues) {
       queue.put(b);
     }

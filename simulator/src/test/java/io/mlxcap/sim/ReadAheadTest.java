@@ -43,11 +43,12 @@ final class ReadAheadTest {
         + serviceMs + "}\n";
   }
 
-  // Many blocks; each outcome a few hundred requests after its request: every request gets its service
-  // time in the one read, and three passes see the same requests in the same order as a streaming read.
+  // More blocks than the window holds (so blocks are handed on, and reused, while the file is read);
+  // each outcome a few hundred requests after its request: every request gets its service time in the
+  // one read, and three passes see the same requests in the same order as a streaming read.
   @Test
   void outcomesWithinTheWindow_joinedInOneRead_everyPassSeesTheSame() throws Exception {
-    int n = 5 * ReadAhead.BLOCK + 123;
+    int n = ReadAhead.WINDOW + 5 * ReadAhead.BLOCK + 123;
     int lag = 300;
     StringBuilder text = new StringBuilder();
     for (int i = 0; i < n; i++) {
