@@ -78,6 +78,11 @@ final class LruModelCache implements ModelCache {
   /** The sentence refusing a model larger than the budget, made once per model (a replay may refuse millions). */
   private final HashMap<String, String> tooLarge = new HashMap<>();
 
+  /** Evicted entries and released requests kept for reuse, at most {@link #SPARES} of each. */
+  private static final int SPARES = 16;
+  private final java.util.ArrayDeque<Entry> spareEntries = new java.util.ArrayDeque<>();
+  private final java.util.ArrayDeque<Request> spareRequests = new java.util.ArrayDeque<>();
+
   private long residentBytes;
   /** Resident bytes plus the estimates of loads in progress: what the budget is checked against. */
   private long reservedBytes;
@@ -134,14 +139,13 @@ final class LruModelCache implements ModelCache {
     if (active.containsKey(requestId)) {
       throw new IllegalStateException("request " + requestId + " is already active");
     }
-    List<CacheEvent> events = new ArrayList<>(2);
-    Request request = new Request(requestId, model, keepAliveNanos);
     Entry entry = entries.get(model);
     if (entry != null) {
+      Request request = newRequest(requestId, model, keepAliveNanos);
       active.put(requestId, request);
-      pin(entry, request, now, events);
-      return events;
+      return List.of(pin(entry, request, now));
     }
+    List<CacheEvent> events = new ArrayList<>(2);
     // Weighed before the request is registered: a weigher that throws leaves nothing behind.
     long size = weigh(model);
     if (size > policy.maxBytes()) {
@@ -150,6 +154,7 @@ final class LruModelCache implements ModelCache {
               + ByteSize.format(policy.maxBytes()))));
       return events;
     }
+    Request request = newRequest(requestId, model, keepAliveNanos);
     active.put(requestId, request);
     WaitReason blocked = waiting.isEmpty() ? makeRoom(size, true, events) : WaitReason.BEHIND_WAITING;
     if (blocked != null) {
@@ -222,6 +227,7 @@ final class LruModelCache implements ModelCache {
     if (!request.waiting) {
       expireAtOnce(entries.get(request.model), events);
     }
+    recycle(request);
     trimToBudget(events);
     retryWaiting(now, events);
     return events;
@@ -381,7 +387,7 @@ final class LruModelCache implements ModelCache {
       if (entry != null) {
         waiting.remove(request.id);
         request.waiting = false;
-        pin(entry, request, now, events);
+        events.add(pin(entry, request, now));
       } else if (!blocked) {
         long size = weigh(request.model);
         if (makeRoom(size, true, events) == null) {
@@ -408,7 +414,8 @@ final class LruModelCache implements ModelCache {
   }
 
   private void startLoad(String model, long size, LoadCause cause, Request request, long now, List<CacheEvent> events) {
-    Entry entry = new Entry(model, size, now);
+    Entry entry = spareEntries.isEmpty() ? new Entry() : spareEntries.pop();
+    entry.reset(model, size, now);
     entries.put(model, entry);
     append(entry);
     reservedBytes += size;
@@ -420,17 +427,16 @@ final class LruModelCache implements ModelCache {
     }
   }
 
-  /** Pins {@code entry} for {@code request}, which proceeds at once or waits for the load. */
-  private void pin(Entry entry, Request request, long now, List<CacheEvent> events) {
+  /** Pins {@code entry} for {@code request}, which proceeds at once or waits for the load: says which. */
+  private CacheEvent pin(Entry entry, Request request, long now) {
     entry.pins++;
     entry.keepAlive = request.keepAlive;
     touch(entry, now);
     if (entry.loading) {
       entry.awaiting.add(request);
-      events.add(new Joined(request.id, entry.model));
-    } else {
-      events.add(new Hit(request.id, entry.model));
+      return new Joined(request.id, entry.model);
     }
+    return new Hit(request.id, entry.model);
   }
 
   private void evict(Entry entry, EvictionReason reason, List<CacheEvent> events) {
@@ -439,6 +445,26 @@ final class LruModelCache implements ModelCache {
     residentBytes -= entry.bytes;
     reservedBytes -= entry.bytes;
     events.add(new Evicted(entry.model, entry.bytes, reason));
+    if (spareEntries.size() < SPARES) {
+      spareEntries.push(entry); // its fields stay readable until a load takes it again
+    }
+  }
+
+  /** A request record, a spare one refilled when there is one. */
+  private Request newRequest(long id, String model, long keepAlive) {
+    Request r = spareRequests.isEmpty() ? new Request() : spareRequests.pop();
+    r.id = id;
+    r.model = model;
+    r.keepAlive = keepAlive;
+    r.waiting = false;
+    return r;
+  }
+
+  /** Keeps a released request's record for the next one: a replay makes millions. */
+  private void recycle(Request request) {
+    if (spareRequests.size() < SPARES) {
+      spareRequests.push(request);
+    }
   }
 
   private void touch(Entry entry, long now) {
@@ -502,24 +528,31 @@ final class LruModelCache implements ModelCache {
 
   /** A cached model: loading or resident, linked into the recency list. */
   private static final class Entry {
-    final String model;
+    String model;
     Entry older;
     Entry newer;
     final List<Request> awaiting = new ArrayList<>(1);
     long bytes;
-    boolean loading = true;
+    boolean loading;
     int pins;
     long lastUsed;
     /** The later of the last use and the end of the load: what the idle TTL counts from. */
     long idleSince;
     /** The keep-alive the latest request asked for, or {@link ModelCache#KEEP_ALIVE_DEFAULT}. */
-    long keepAlive = KEEP_ALIVE_DEFAULT;
+    long keepAlive;
 
-    Entry(String model, long bytes, long now) {
+    /** Makes this a new entry: {@code model} starts loading now. (Entries are reused after eviction.) */
+    void reset(String model, long bytes, long now) {
       this.model = model;
+      this.older = null;
+      this.newer = null;
+      this.awaiting.clear();
       this.bytes = bytes;
+      this.loading = true;
+      this.pins = 0;
       this.lastUsed = now;
       this.idleSince = now;
+      this.keepAlive = KEEP_ALIVE_DEFAULT;
     }
 
     boolean evictable() {
@@ -529,15 +562,9 @@ final class LruModelCache implements ModelCache {
 
   /** A request that holds a pin or waits for room. */
   private static final class Request {
-    final long id;
-    final String model;
-    final long keepAlive;
+    long id;
+    String model;
+    long keepAlive;
     boolean waiting;
-
-    Request(long id, String model, long keepAlive) {
-      this.id = id;
-      this.model = model;
-      this.keepAlive = keepAlive;
-    }
   }
 }

@@ -247,6 +247,26 @@ final class LruModelCacheTest {
     assertEquals(List.of(new LoadFinished(FAST, t.expected(FAST)), new Ready(1, FAST)), t.loaded(FAST));
   }
 
+  // The cache reuses the records of released requests and evicted models: one that left while waiting
+  // must not make the next request a waiter, and an evicted model's record must come back as new.
+  @Test
+  void recordsReused_afterAnAbandonedWait_andAnEviction_behaveAsNew() {
+    Timeline t = timeline(policy("MLX_MAX_CACHED_MODELS", "1"));
+    t.request(1, FAST);
+    t.request(2, DEFAULT);
+    t.release(2); // left while waiting: its record is kept for reuse
+    t.loaded(FAST);
+    assertEquals(List.of(new Hit(3, FAST)), t.request(3, FAST), "a plain hit");
+    t.release(3);
+    t.release(1);
+    List<CacheEvent> events = t.request(4, DEFAULT);
+    assertEquals(List.of(new Evicted(FAST, t.expected(FAST), EvictionReason.MAX_MODELS),
+        new LoadStarted(DEFAULT, t.expected(DEFAULT), LoadCause.REQUEST, 4)), events,
+        "fast was unpinned by both releases, so it goes");
+    assertEquals(List.of(new LoadFinished(DEFAULT, t.expected(DEFAULT)), new Ready(4, DEFAULT)), t.loaded(DEFAULT),
+        "the reused model record waits for its own request only");
+  }
+
   @Test
   void cap_off_isTheServerBeforeTheFix() {
     Timeline t = timeline(policy("MLX_MAX_CACHED_MODELS", "off"));
