@@ -103,26 +103,9 @@ final class BenchCommand implements Runnable {
       Path file = tempFile();
       try {
         // One request every 20 s on average, each served in 2 s: the worker is rarely busy, the queue short.
-        WorkloadSpec workload = new WorkloadSpec(ArrivalProcess.Kind.POISSON, 0.05, Duration.ofMinutes(5),
-            Duration.ofMinutes(20), 0, 0, Duration.ofDays(365L * 100),
-            Workload.zipf(table.models().stream().map(ModelSpec::name).toList(), 1.0),
-            new WorkloadSpec.TokenDistribution(500, 1), new WorkloadSpec.TokenDistribution(200, 1), 42);
-        long[] written = {0};
-        try (TraceWriter writer = TraceWriter.buffered(file, new TraceHeader(Optional.empty(), Optional.of("bench"),
-            TraceEvent.UNKNOWN, (int) TraceEvent.UNKNOWN, Map.of(), Optional.empty()))) {
-          Workload.generate(workload, table, r -> {
-            if (written[0] < requests) {
-              writer.write(new TraceEvent.Request(r.timeNanos(), r.id(), r.model(), r.promptTokens(),
-                  TraceEvent.UNKNOWN, r.outputTokens(), 2_000_000_000L));
-              written[0]++;
-            } else {
-              throw new Done();
-            }
-          });
-        } catch (Done done) {
-          // enough requests
-        }
-        out.printf(Locale.ROOT, "%,d requests, %.0f MB of JSONL; %s%n", written[0], file.toFile().length() / 1e6, machine());
+        long written = writeRequests(file, table, "bench", false, new WorkloadSpec.TokenDistribution(500, 1),
+            new WorkloadSpec.TokenDistribution(200, 1), 42, requests, 2_000_000_000L);
+        out.printf(Locale.ROOT, "%,d requests, %.0f MB of JSONL; %s%n", written, file.toFile().length() / 1e6, machine());
         RequestSource.InMemory inMemory = null;
         if (mode.equals("memory")) {
           try (TraceReader reader = TraceReader.open(file, TraceReader.Mode.STRICT)) {
@@ -177,26 +160,9 @@ final class BenchCommand implements Runnable {
     Path file = tempFile();
     try {
       // 0.05 requests a second: each is served long before the next arrives.
-      WorkloadSpec workload = new WorkloadSpec(ArrivalProcess.Kind.POISSON, 0.05, Duration.ofMinutes(5),
-          Duration.ofMinutes(20), 0, 0, Duration.ofDays(365L * 100),
-          Workload.zipf(table.models().stream().map(ModelSpec::name).toList(), 1.0),
-          new WorkloadSpec.TokenDistribution(600, 1), new WorkloadSpec.TokenDistribution(250, 0.8), 7);
-      long[] written = {0};
-      try (TraceWriter writer = TraceWriter.buffered(file, new TraceHeader(Optional.empty(), Optional.of("bench fleet"),
-          TraceEvent.UNKNOWN, (int) TraceEvent.UNKNOWN, Map.of(), Optional.of(table)))) {
-        Workload.generate(workload, table, r -> {
-          if (written[0] < requests) {
-            writer.write(new TraceEvent.Request(r.timeNanos(), r.id(), r.model(), r.promptTokens(), TraceEvent.UNKNOWN,
-                r.outputTokens(), TraceEvent.UNKNOWN));
-            written[0]++;
-          } else {
-            throw new Done();
-          }
-        });
-      } catch (Done done) {
-        // enough requests
-      }
-      out.printf(Locale.ROOT, "fleet: %,d requests over 100 models, %.0f MB of JSONL; %s%n", written[0],
+      long written = writeRequests(file, table, "bench fleet", true, new WorkloadSpec.TokenDistribution(600, 1),
+          new WorkloadSpec.TokenDistribution(250, 0.8), 7, requests, TraceEvent.UNKNOWN);
+      out.printf(Locale.ROOT, "fleet: %,d requests over 100 models, %.0f MB of JSONL; %s%n", written,
           file.toFile().length() / 1e6, machine());
       List<Double> seconds = new ArrayList<>();
       for (int run = 0; run <= runs; run++) {
@@ -210,14 +176,43 @@ final class BenchCommand implements Runnable {
         }
         long used = (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20;
         out.printf(Locale.ROOT, "%s %d: %.2f s, %.2f M requests/s (%,d loads), heap in use %d MB%n",
-            run == 0 ? "warm-up" : "run", run, s, written[0] / s / 1e6, read.prediction().expected().totalLoads(), used);
+            run == 0 ? "warm-up" : "run", run, s, written / s / 1e6, read.prediction().expected().totalLoads(), used);
       }
       seconds.sort(null);
       out.printf(Locale.ROOT, "fleet mode: median %.2f s, %.2f M requests/s%n", seconds.get(seconds.size() / 2),
-          written[0] / seconds.get(seconds.size() / 2) / 1e6);
+          written / seconds.get(seconds.size() / 2) / 1e6);
     } finally {
       delete(file);
     }
+  }
+
+  /**
+   * Writes to {@code file} the first {@code requests} requests of a Poisson workload at 0.05 a second,
+   * Zipf 1 over {@code table}'s models, each with {@code serviceNanos} (or none), and returns how many
+   * it wrote; {@code tableInHeader} puts the table in the header.
+   */
+  private static long writeRequests(Path file, ModelTable table, String source, boolean tableInHeader,
+      WorkloadSpec.TokenDistribution prompt, WorkloadSpec.TokenDistribution output, long seed, long requests,
+      long serviceNanos) {
+    WorkloadSpec workload = new WorkloadSpec(ArrivalProcess.Kind.POISSON, 0.05, Duration.ofMinutes(5),
+        Duration.ofMinutes(20), 0, 0, Duration.ofDays(365L * 100),
+        Workload.zipf(table.models().stream().map(ModelSpec::name).toList(), 1.0), prompt, output, seed);
+    long[] written = {0};
+    try (TraceWriter writer = TraceWriter.buffered(file, new TraceHeader(Optional.empty(), Optional.of(source),
+        TraceEvent.UNKNOWN, (int) TraceEvent.UNKNOWN, Map.of(), tableInHeader ? Optional.of(table) : Optional.empty()))) {
+      Workload.generate(workload, table, r -> {
+        if (written[0] < requests) {
+          writer.write(new TraceEvent.Request(r.timeNanos(), r.id(), r.model(), r.promptTokens(), TraceEvent.UNKNOWN,
+              r.outputTokens(), serviceNanos));
+          written[0]++;
+        } else {
+          throw new Done();
+        }
+      });
+    } catch (Done done) {
+      // enough requests
+    }
+    return written[0];
   }
 
   /** Stops a generator early. */
