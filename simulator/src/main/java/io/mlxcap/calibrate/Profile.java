@@ -191,7 +191,8 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
         Duration.ofNanos(Math.round(value(figures, "load_overhead_s", d.loadOverhead().toNanos() / 1e9) * 1e9)),
         value(figures, "load_transient", d.loadTransient()),
         (long) value(figures, "growth_per_load_bytes", d.growthPerLoadBytes()),
-        loadTimeResiduals);
+        loadTimeResiduals,
+        value(figures, "load_s_per_evicted_byte", d.loadSecondsPerEvictedByte()));
   }
 
   private static double value(Map<String, Figure> figures, String name, double fallback) {

@@ -64,7 +64,8 @@ public enum HostParameter {
         case LOAD_GROWTH -> growth = p.size(v);
       }
     }
-    return new HostProfile(ram, other, runtime, bandwidth, overhead, transientFraction, growth, base.loadTimeResiduals());
+    return new HostProfile(ram, other, runtime, bandwidth, overhead, transientFraction, growth, base.loadTimeResiduals(),
+        base.loadSecondsPerEvictedByte());
   }
 
   /** Checks that {@code value} reads as this parameter's kind of value (size, duration or fraction). */

@@ -23,18 +23,21 @@ import java.util.Locale;
  *     together; a model's n-th load in a simulation takes the line plus one of its own residuals (or
  *     the pooled ones when it has none), in a fixed scrambled order, so predicted waits spread as the
  *     measured loads did. Added, not multiplied. Empty: every load takes the line exactly
+ * @param loadSecondsPerEvictedByte how much longer a load takes per byte of the models evicted to make
+ *     room for it: the server frees them while the load runs (measured by {@code calibrate}; 0 by default)
  */
 public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes, double loadBytesPerSecond,
-    Duration loadOverhead, double loadTransient, long growthPerLoadBytes, Map<String, List<Double>> loadTimeResiduals) {
+    Duration loadOverhead, double loadTransient, long growthPerLoadBytes, Map<String, List<Double>> loadTimeResiduals,
+    double loadSecondsPerEvictedByte) {
 
   /** 128 GiB host, 8 GiB used by others, 1 GB runtime, loads at 2 GB/s plus 1 s, no transient copy, no growth. */
   public static final HostProfile DEFAULT =
-      new HostProfile(128L << 30, 8L << 30, 1_000_000_000L, 2e9, Duration.ofSeconds(1), 0, 0, Map.of());
+      new HostProfile(128L << 30, 8L << 30, 1_000_000_000L, 2e9, Duration.ofSeconds(1), 0, 0, Map.of(), 0);
 
   /** A profile whose loads take the line exactly. */
   public HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes, double loadBytesPerSecond,
       Duration loadOverhead, double loadTransient, long growthPerLoadBytes) {
-    this(ramBytes, otherBytes, runtimeBaseBytes, loadBytesPerSecond, loadOverhead, loadTransient, growthPerLoadBytes, Map.of());
+    this(ramBytes, otherBytes, runtimeBaseBytes, loadBytesPerSecond, loadOverhead, loadTransient, growthPerLoadBytes, Map.of(), 0);
   }
 
   /** A profile without process growth. */
@@ -51,6 +54,8 @@ public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes,
     require(!loadOverhead.isNegative(), "--load-overhead must not be negative");
     require(loadTransient >= 0 && Double.isFinite(loadTransient), "--load-transient must be at least 0");
     require(growthPerLoadBytes >= 0, "--load-growth must be at least 0");
+    require(loadSecondsPerEvictedByte >= 0 && Double.isFinite(loadSecondsPerEvictedByte),
+        "the load delay per evicted byte must be at least 0");
     java.util.TreeMap<String, List<Double>> copy = new java.util.TreeMap<>();
     loadTimeResiduals.forEach((model, values) -> {
       require(values.stream().allMatch(Double::isFinite), "load time residuals must be numbers");
@@ -65,6 +70,11 @@ public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes,
     if (!condition) {
       throw new io.mlxcap.InvalidInputException(message);
     }
+  }
+
+  /** Nanoseconds a load takes beyond its own time because {@code evictedBytes} were evicted to make room for it. */
+  public long evictionDelayNanos(long evictedBytes) {
+    return Math.round(evictedBytes * loadSecondsPerEvictedByte * 1e9);
   }
 
   /** Nanoseconds to load a model of {@code bytes}: the load-time line. */
@@ -131,6 +141,8 @@ public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes,
         loadOverhead.toMillis() / 1000.0 + " s",
         loadTransient > 0 ? String.format(Locale.ROOT, ", +%.0f %% while loading", loadTransient * 100) : "")
         + (growthPerLoadBytes > 0 ? ", +" + ByteSize.format(growthPerLoadBytes) + " kept per load" : "")
+        + (loadSecondsPerEvictedByte > 0 ? String.format(Locale.ROOT, ", +%.1f ms per GB evicted for a load",
+            loadSecondsPerEvictedByte * 1e12) : "")
         + (!loadTimeResiduals.containsKey("") ? "" : String.format(Locale.ROOT, ", loads %+.0f to %+.0f ms off the line (%d measured)",
             loadTimeResiduals.get("").stream().mapToDouble(Double::doubleValue).min().orElse(0) * 1e3,
             loadTimeResiduals.get("").stream().mapToDouble(Double::doubleValue).max().orElse(0) * 1e3, loadTimeResiduals.get("").size()));

@@ -360,6 +360,7 @@ public final class Simulation {
   /** Carries out what the cache decided, then lets workers freed by rejections take the next queued requests. */
   private void handle(List<CacheEvent> events, long now) {
     actions.now = now;
+    actions.evictedForLoad = 0;
     if (decisions != null) {
       for (int i = 0, n = events.size(); i < n; i++) {
         decisions.accept(now, events.get(i));
@@ -388,6 +389,8 @@ public final class Simulation {
   /** What each of the core's decisions means in virtual time. */
   private final class Actions implements CacheActions {
     long now;
+    /** Bytes evicted in this decision since its last load started: the room made for the next load. */
+    long evictedForLoad;
 
     @Override
     public void hit(Hit e) {
@@ -427,7 +430,8 @@ public final class Simulation {
       loadingBytes += loadFootprint(model);
       present[model] = true;
       residency++;
-      queue.add(now + loadTime[model].nanos(modelLoads[model] - 1), LOAD_DONE, model);
+      queue.add(now + loadTime[model].nanos(modelLoads[model] - 1) + host.evictionDelayNanos(evictedForLoad), LOAD_DONE, model);
+      evictedForLoad = 0;
       if (e.requestId() != CacheEvent.NO_REQUEST) {
         hit[(int) e.requestId()] = false;
       }
@@ -446,6 +450,7 @@ public final class Simulation {
     @Override
     public void evicted(Evicted e) {
       evictionsByReason[e.reason().ordinal()]++;
+      evictedForLoad += e.bytes();
       int model = byCanonical.get(e.model());
       modelEvictions[model]++;
       present[model] = false;

@@ -38,8 +38,13 @@ final class CalibrationTest {
     return 40_000_000L + bytes * 2; // 500 MB/s is 2 ns a byte
   }
 
-  /** Writes the made-to-order recording. */
+  /** Writes the made-to-order recording, loads not slowed by the evictions made for them. */
   Path recording() {
+    return recording(0);
+  }
+
+  /** The recording, each load taking {@code nanosPerEvictedByte} longer per byte evicted to make room for it. */
+  Path recording(double nanosPerEvictedByte) {
     Path file = dir.resolve("made.jsonl");
     TraceHeader header = new TraceHeader(Optional.of("2026-12-01T00:00:00Z"), Optional.of("test"), 16L << 30, 2,
         Settings.defaults(TABLE).toEnv(), Optional.of(TABLE));
@@ -52,15 +57,17 @@ final class CalibrationTest {
       for (int i = 0; i < order.length; i++) {
         String model = order[i];
         long bytes = TABLE.resolve(model).size().expectedBytes();
+        long evicted = 0;
         if (current != null) {
-          w.write(new TraceEvent.Evict(t, current, TABLE.resolve(current).size().expectedBytes(), EvictionReason.MAX_MODELS));
+          evicted = TABLE.resolve(current).size().expectedBytes();
+          w.write(new TraceEvent.Evict(t, current, evicted, EvictionReason.MAX_MODELS));
           resident = 0;
         }
         w.write(new TraceEvent.Request(t, "r" + i, model, 100 + 50 * i, 20 + 5 * (i % 3), TraceEvent.UNKNOWN, TraceEvent.UNKNOWN));
         w.write(new TraceEvent.LoadStart(t, model, LoadCause.REQUEST, bytes));
         // A sample half way through the load: the model is half there, nothing else held.
         w.write(new TraceEvent.Memory(t + loadNanos(bytes) / 2, 150 * MB + 3 * MB * loads + bytes / 2, 0, 16L << 30));
-        long duration = loadNanos(bytes) + (i == 4 ? 900_000_000L : 0);
+        long duration = loadNanos(bytes) + Math.round(evicted * nanosPerEvictedByte) + (i == 4 ? 900_000_000L : 0);
         t += duration;
         w.write(new TraceEvent.Load(t, model, LoadCause.REQUEST, bytes, duration));
         loads++;
@@ -95,14 +102,27 @@ final class CalibrationTest {
     assertEquals(1000, p.models().get("small").prefillTokensPerSecond().value(), 1);
     assertEquals(50, p.models().get("small").decodeTokensPerSecond().value(), 0.1);
     assertEquals(5, p.models().get("large").decodeTokensPerSecond().observations());
-    assertTrue(r.quality().get(0).startsWith("load time     40.0 ms + bytes / 500.0 MB/s from 10 loads (Theil-Sen)"),
-        r.quality().get(0));
+    assertEquals(0, p.figures().get("load_s_per_evicted_byte").value(), 1e-13, "no delay was made");
+    assertTrue(r.quality().get(0).startsWith("load time     40.0 ms + bytes / 500.0 MB/s + 0.0 ms per GB evicted for it,"
+        + " from 10 loads (9 after evictions; Theil-Sen)"), r.quality().get(0));
     assertEquals(16L << 30, p.host().ramBytes());
+  }
+
+  // Loads slowed by 100 ms per GB evicted for them (the server frees those models while loading):
+  // the delay is found, and the line stays where it was made.
+  @Test
+  void findsTheDelayOfLoadsAfterEvictions() {
+    Profile p = Calibration.fit(recording(0.1)).profile();
+    assertEquals(1e-10, p.figures().get("load_s_per_evicted_byte").value(), 0.05e-10);
+    assertEquals(9, p.figures().get("load_s_per_evicted_byte").observations());
+    assertEquals(0.040, p.figures().get("load_overhead_s").value(), 0.002);
+    assertEquals(500e6, p.figures().get("load_bytes_per_s").value(), 5e6);
+    assertEquals(1e-10, p.host().loadSecondsPerEvictedByte(), 0.05e-10);
   }
 
   @Test
   void profile_roundTripsThroughItsFile_andReplacesTheTablesFigures() throws Exception {
-    Profile p = Calibration.fit(recording()).profile();
+    Profile p = Calibration.fit(recording(0.1)).profile();
     Path file = dir.resolve("profile.json");
     p.write(file);
     Profile back = Profile.read(file);

@@ -104,6 +104,20 @@ final class SimulationTest {
     assertEquals(12_250_000_000L, r.coldWait().max());
   }
 
+  // A calibrated delay per evicted byte: a load that had to evict waits for the freeing too; one that
+  // evicted nothing does not.
+  @Test
+  void loadAfterAnEviction_takesTheDelayForTheBytesEvicted() {
+    HostProfile slowed = new HostProfile(128L << 30, 8L << 30, 1_000_000_000L, 2e9, Duration.ofSeconds(1), 0, 0,
+        Map.of(), 1e-10); // 100 ms per GB evicted
+    SimResult r = new Simulation(settings("MLX_MAX_CACHED_MODELS", "1"), TABLE, slowed, SizeRange.Estimate.EXPECTED,
+        100_000_000_000L).run(trace(0.0, "fast", 0, 0, 1.0, 10.0, "default", 0, 0, 1.0).replay());
+    // fast: 1 s + 2.75 GB / 2 GB/s = 2.375 s, nothing evicted; default: 1 s + 22.5 / 2 = 12.25 s, plus
+    // 2.75 GB evicted × 0.1 s/GB = 0.275 s.
+    assertEquals(2_375_000_000L, r.models().get(0).coldWait().max());
+    assertEquals(12_525_000_000L, r.coldWait().max());
+  }
+
   @Test
   void budget_tooLarge_isRejected_andCounted() {
     SimResult r = run(settings("MLX_MAX_CACHE_BYTES", "60GB"), trace(0.0, "command-r-plus:104b", 0, 0, 1.0,
