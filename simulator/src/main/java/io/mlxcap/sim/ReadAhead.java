@@ -64,7 +64,7 @@ public final class ReadAhead implements AutoCloseable {
     final String[] id;
     int size;
     final boolean last;
-    final RuntimeException error;
+    final Throwable error;
     /** Passes that have not finished with this block yet; the last one hands it back for reuse. */
     final java.util.concurrent.atomic.AtomicInteger readers = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -81,7 +81,7 @@ public final class ReadAhead implements AutoCloseable {
     }
 
     /** The end of the read: nothing more ({@code error} null) or what stopped it. */
-    Block(RuntimeException error) {
+    Block(Throwable error) {
       time = null;
       model = null;
       prompt = null;
@@ -150,7 +150,7 @@ public final class ReadAhead implements AutoCloseable {
     try (ReadAhead read = new ReadAhead(trace, mode, passes.size(), serviceById)) {
       read.thread.start();
       List<T> results = new ArrayList<>(passes.size());
-      RuntimeException[] failure = new RuntimeException[passes.size()];
+      Throwable[] failure = new Throwable[passes.size()];
       List<Thread> others = new ArrayList<>();
       @SuppressWarnings("unchecked")
       T[] slots = (T[]) new Object[passes.size()];
@@ -171,15 +171,18 @@ public final class ReadAhead implements AutoCloseable {
           throw new CancellationException("interrupted while the passes ran");
         }
       }
-      RuntimeException first = null;
-      for (RuntimeException f : failure) {
+      Throwable first = null;
+      for (Throwable f : failure) {
         // A pass stopped because another failed is not the news: the failure that stopped it is.
         if (f != null && (first == null || first instanceof CancellationException)) {
           first = f;
         }
       }
-      if (first != null) {
-        throw first;
+      if (first instanceof RuntimeException e) {
+        throw e;
+      }
+      if (first instanceof Error e) {
+        throw e;
       }
       for (T slot : slots) {
         results.add(slot);
@@ -188,11 +191,11 @@ public final class ReadAhead implements AutoCloseable {
     }
   }
 
-  /** Runs one pass on the calling thread; a failure is kept in {@code failure} and stops the read. */
-  private <T> T run(int pass, Function<RequestSource, T> body, RuntimeException[] failure) {
+  /** Runs one pass on the calling thread; a failure (an Error too) is kept in {@code failure} and stops the read. */
+  private <T> T run(int pass, Function<RequestSource, T> body, Throwable[] failure) {
     try {
       return body.apply(source(queues.get(pass)));
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       failure[pass] = e;
       close();
       return null;
@@ -224,8 +227,11 @@ public final class ReadAhead implements AutoCloseable {
           next = 0;
           if (block.last) {
             ended = true;
-            if (block.error != null) {
-              throw block.error;
+            if (block.error instanceof RuntimeException e) {
+              throw e;
+            }
+            if (block.error instanceof Error e) {
+              throw e;
             }
           }
         }
@@ -245,7 +251,7 @@ public final class ReadAhead implements AutoCloseable {
   // ---- the reading thread ----
 
   private void readAll() {
-    RuntimeException error = null;
+    Throwable error = null;
     try {
       for (TraceEvent event = reader.next(); event != null && !closed; event = reader.next()) {
         if (event instanceof Request r) {
@@ -258,8 +264,8 @@ public final class ReadAhead implements AutoCloseable {
       while (!held.isEmpty() && !closed) {
         handOn(held.removeFirst());
       }
-    } catch (RuntimeException e) {
-      error = e;
+    } catch (RuntimeException | Error e) {
+      error = e; // every pass throws it: none is left waiting for blocks that will not come
     } catch (InterruptedException e) {
       return; // closed
     } finally {

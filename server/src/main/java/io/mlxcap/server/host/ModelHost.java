@@ -117,6 +117,8 @@ public final class ModelHost implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicBoolean trimQueued = new java.util.concurrent.atomic.AtomicBoolean();
   /** How long after a request ends the heap is trimmed, if no generation runs then. */
   static final long TRIM_QUIET_MS = 20;
+  /** Loads in progress (written under the lock, read by the trim's schedule). */
+  private volatile int loadsRunning;
   /** Leases not yet closed: generations running. */
   private final java.util.concurrent.atomic.AtomicInteger openLeases = new java.util.concurrent.atomic.AtomicInteger();
   private volatile long lastTrim = System.nanoTime();
@@ -320,6 +322,7 @@ public final class ModelHost implements AutoCloseable {
         pending.get(e.requestId()).hit = false;
       }
       loadStarts.put(e.model(), now);
+      loadsRunning = loadStarts.size();
       loadCauses.put(e.model(), e.cause());
       trace.loadStart(now, e.model(), e.cause(), e.expectedBytes());
       io.add(() -> loaders.execute(() -> load(e.model())));
@@ -328,6 +331,7 @@ public final class ModelHost implements AutoCloseable {
     @Override
     public void loadFinished(LoadFinished e) {
       long duration = now - loadStarts.remove(e.model());
+      loadsRunning = loadStarts.size();
       LoadCause cause = loadCauses.remove(e.model());
       backoff.remove(e.model());
       trace.load(now, e.model(), cause, e.bytes(), duration);
@@ -338,6 +342,7 @@ public final class ModelHost implements AutoCloseable {
     @Override
     public void loadFailed(LoadFailed e) {
       long duration = now - loadStarts.remove(e.model());
+      loadsRunning = loadStarts.size();
       trace.loadFailed(now, e.model(), loadCauses.remove(e.model()), duration, e.error());
       metrics.loadFailures.labelValues(e.model()).inc();
       Backoff before = backoff.get(e.model());
@@ -436,8 +441,9 @@ public final class ModelHost implements AutoCloseable {
    * back-to-back generations on two resident models, and went back with a trim, which keeps the
    * process at its base plus its models, as the simulator's memory model says. But a trim walks the
    * heap holding glibc's lock: run right after every request, it slowed the next request's generation
-   * and answer by 1.5–2 ms (bench-server, p50). So it runs {@value #TRIM_QUIET_MS} ms after a request
-   * ends if no generation is running then, and during unbroken traffic at most once a second.
+   * and answer by 1.5–2 ms (bench-server, p50), and it slows a load running beside it. So it runs
+   * {@value #TRIM_QUIET_MS} ms after a request ends if no generation and no load is running then, and
+   * during unbroken traffic at most once a second.
    */
   private void trimSoon() {
     if (trimQueued.compareAndSet(false, true)) {
@@ -452,8 +458,8 @@ public final class ModelHost implements AutoCloseable {
   private void trimIfQuiet() {
     trimQueued.set(false);
     long now = System.nanoTime();
-    if (openLeases.get() > 0 && now - lastTrim < TimeUnit.SECONDS.toNanos(1)) {
-      trimSoon(); // a generation is running: look again shortly
+    if ((openLeases.get() > 0 || loadsRunning > 0) && now - lastTrim < TimeUnit.SECONDS.toNanos(1)) {
+      trimSoon(); // a generation or a load is running: look again shortly
       return;
     }
     lastTrim = now;
