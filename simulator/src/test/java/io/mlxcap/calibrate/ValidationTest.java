@@ -13,8 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The committed loop (scripts/close-the-loop.sh made traces/samples/loop-a.jsonl and loop-b.jsonl):
  * calibrated on run A, the replay of A and the prediction of B, a run under other settings and
- * another workload, make the server's loads and evictions in order, and both peaks RSS are within 5 %
- * (the cold-start waits are not yet: see the issue's note).
+ * another workload, make the server's loads and evictions in order, both peaks RSS are within 5 %,
+ * and B's median cold-start wait within 10 % (its p95 is not, in this pair: see issue 12's notes).
  * A recording whose header is changed is caught at its first divergence.
  */
 final class ValidationTest {
@@ -33,7 +33,7 @@ final class ValidationTest {
   }
 
   @Test
-  void runB_predictedWithRunAsProfile_sameDecisions() {
+  void runB_predictedWithRunAsProfile_sameDecisions_peakWithin5_coldStartMedianWithin10Percent() {
     Profile profile = Calibration.fit(SAMPLES.resolve("loop-a.jsonl")).profile();
     Validation.Result b = Validation.run(SAMPLES.resolve("loop-b.jsonl"), profile, 5, 10);
     List<String> table = Validation.describe(b, 5, 10);
@@ -41,6 +41,8 @@ final class ValidationTest {
     assertEquals(-1, b.firstDivergence(), String.join("\n", table));
     assertEquals(b.recorded().size(), b.replayed().size());
     assertFalse(b.rows().get(0).failed(), "peak RSS within 5 %: " + table.get(2));
+    Validation.Row p50 = b.rows().stream().filter(r -> r.name().equals("cold-start wait p50")).findFirst().orElseThrow();
+    assertFalse(p50.failed(), "cold-start p50 within 10 %: " + table);
   }
 
   @Test
