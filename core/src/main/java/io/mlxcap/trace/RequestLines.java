@@ -34,11 +34,6 @@ final class RequestLines {
     return s.getBytes(StandardCharsets.US_ASCII);
   }
 
-  /** Whether the line starts as a request line the writer wrote. */
-  static boolean looksLikeRequest(byte[] line, int offset, int length) {
-    return startsWith(line, offset, offset + length, HEAD);
-  }
-
   /** The request on {@code line}, or null when the line is not in the writer's exact layout. */
   Request decode(byte[] line, int offset, int length) {
     int end = offset + length;

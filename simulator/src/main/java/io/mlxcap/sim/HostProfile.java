@@ -83,14 +83,9 @@ public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes,
   }
 
   /**
-   * Nanoseconds the {@code n}-th load (from 0) of {@code model} takes for {@code bytes}: the line plus
-   * one of the model's measured residuals (the pooled ones when it has none).
+   * The load times of {@code model} at {@code bytes}, worked out once for a replay's many loads: the
+   * line plus one of the model's measured residuals (the pooled ones when it has none).
    */
-  public long loadNanos(String model, long bytes, long n) {
-    return loadTime(model, bytes).nanos(n);
-  }
-
-  /** The load times of {@code model} at {@code bytes}, worked out once for a replay's many loads. */
   public LoadTime loadTime(String model, long bytes) {
     List<Double> residuals = loadTimeResiduals.getOrDefault(model, loadTimeResiduals.get(""));
     long[] nanos = residuals == null ? new long[0]

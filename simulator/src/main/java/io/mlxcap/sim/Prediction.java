@@ -23,15 +23,13 @@ public record Prediction(Settings settings, ModelTable table, HostProfile host, 
   /** Runs the passes; {@code source} gives a fresh pass over the same requests each time. */
   public static Prediction of(Settings settings, ModelTable table, HostProfile host, long ramLine,
       Supplier<RequestSource> source) {
-    if (exactSizes(table)) {
-      SimResult one = run(settings, table, host, ramLine, source, SizeRange.Estimate.EXPECTED);
-      return new Prediction(settings, table, host, one, one, one);
+    List<SimResult> results = new ArrayList<>();
+    for (Function<RequestSource, SimResult> pass : passes(settings, table, host, ramLine)) {
+      try (RequestSource requests = source.get()) {
+        results.add(pass.apply(requests));
+      }
     }
-    SimResult[] results = new SimResult[3];
-    for (SizeRange.Estimate estimate : SizeRange.Estimate.values()) {
-      results[estimate.ordinal()] = run(settings, table, host, ramLine, source, estimate);
-    }
-    return new Prediction(settings, table, host, results[0], results[1], results[2]);
+    return of(settings, table, host, results);
   }
 
   /** A prediction over a trace file, and how many of its requests took the service time a recording observed. */
@@ -43,17 +41,8 @@ public record Prediction(Settings settings, ModelTable table, HostProfile host, 
    */
   public static Read read(Settings settings, ModelTable table, HostProfile host, long ramLine, Path trace,
       TraceReader.Mode mode) {
-    List<Function<RequestSource, SimResult>> passes = new ArrayList<>();
-    for (SizeRange.Estimate estimate : exactSizes(table) ? List.of(SizeRange.Estimate.EXPECTED)
-        : List.of(SizeRange.Estimate.values())) {
-      passes.add(source -> new Simulation(settings, table, host, estimate, ramLine).run(source));
-    }
-    ReadAhead.Replayed<SimResult> replayed = ReadAhead.replay(trace, mode, passes);
-    List<SimResult> r = replayed.results();
-    Prediction prediction = r.size() == 1
-        ? new Prediction(settings, table, host, r.get(0), r.get(0), r.get(0))
-        : new Prediction(settings, table, host, r.get(0), r.get(1), r.get(2));
-    return new Read(prediction, replayed.recordedServiceTimes());
+    ReadAhead.Replayed<SimResult> replayed = ReadAhead.replay(trace, mode, passes(settings, table, host, ramLine));
+    return new Read(of(settings, table, host, replayed.results()), replayed.recordedServiceTimes());
   }
 
   /** Runs the passes over a trace held in memory, read once however many predictions use it. */
@@ -62,11 +51,22 @@ public record Prediction(Settings settings, ModelTable table, HostProfile host, 
     return of(settings, table, host, ramLine, trace::replay);
   }
 
-  private static SimResult run(Settings settings, ModelTable table, HostProfile host, long ramLine,
-      Supplier<RequestSource> source, SizeRange.Estimate estimate) {
-    try (RequestSource requests = source.get()) {
-      return new Simulation(settings, table, host, estimate, ramLine).run(requests);
+  /** The passes a prediction needs: the expected sizes alone when they are exact, else low, expected and high. */
+  private static List<Function<RequestSource, SimResult>> passes(Settings settings, ModelTable table, HostProfile host,
+      long ramLine) {
+    List<Function<RequestSource, SimResult>> passes = new ArrayList<>();
+    for (SizeRange.Estimate estimate : exactSizes(table) ? List.of(SizeRange.Estimate.EXPECTED)
+        : List.of(SizeRange.Estimate.values())) {
+      passes.add(source -> new Simulation(settings, table, host, estimate, ramLine).run(source));
     }
+    return passes;
+  }
+
+  /** The prediction of the passes' results: one stands for all three. */
+  private static Prediction of(Settings settings, ModelTable table, HostProfile host, List<SimResult> r) {
+    return r.size() == 1
+        ? new Prediction(settings, table, host, r.get(0), r.get(0), r.get(0))
+        : new Prediction(settings, table, host, r.get(0), r.get(1), r.get(2));
   }
 
   /** Whether every model's low, expected and high sizes are equal, so one pass gives all three (overhead is one figure). */

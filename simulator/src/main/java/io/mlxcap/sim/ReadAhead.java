@@ -293,7 +293,7 @@ public final class ReadAhead implements AutoCloseable {
     b.time[i] = r.timeNanos();
     b.model[i] = r.model();
     b.prompt[i] = r.promptTokens();
-    b.output[i] = r.outputTokens() != TraceEvent.UNKNOWN ? r.outputTokens() : r.maxTokens();
+    b.output[i] = RequestSource.outputTokens(r);
     b.keepAlive[i] = r.keepAliveNanos();
     long service = r.serviceNanos();
     if (service == TraceEvent.UNKNOWN && serviceById != null) {

@@ -59,12 +59,17 @@ public interface RequestSource extends AutoCloseable {
     };
   }
 
+  /** The output a replay serves for {@code r}: what its recording produced, else the most it asked for. */
+  static long outputTokens(Request r) {
+    return r.outputTokens() != TraceEvent.UNKNOWN ? r.outputTokens() : r.maxTokens();
+  }
+
   /** Fills {@code arrival} from a request line; a service time it lacks comes from {@code serviceById}. */
   private static void fill(Arrival arrival, Request r, Map<String, Long> serviceById) {
     arrival.timeNanos = r.timeNanos();
     arrival.model = r.model();
     arrival.promptTokens = r.promptTokens();
-    arrival.outputTokens = r.outputTokens() != TraceEvent.UNKNOWN ? r.outputTokens() : r.maxTokens();
+    arrival.outputTokens = outputTokens(r);
     arrival.serviceNanos = r.serviceNanos() != TraceEvent.UNKNOWN
         ? r.serviceNanos()
         : serviceById.isEmpty() ? TraceEvent.UNKNOWN : serviceById.getOrDefault(r.id(), TraceEvent.UNKNOWN);

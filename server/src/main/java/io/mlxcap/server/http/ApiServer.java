@@ -346,17 +346,21 @@ public final class ApiServer implements AutoCloseable {
    * HTTP threads are generating; so the HTTP pool always has threads left for everything else.
    */
   private void answerWhenStarted(Context ctx, ModelHost.Admission admission, Answer answer) {
+    Consumer<ModelHost.Lease> respond = lease -> {
+      try (lease) {
+        serve(lease, () -> answer.run(lease));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
     boolean permit = inline.tryAcquire();
     CompletableFuture<ModelHost.Lease> started = admission.whenStarted(generators, permit);
     if (permit && started.isDone()) {
       // The lease is ready: answer in this handler, like any synchronous one (no hand-off, no async round trip).
       try {
-        ModelHost.Lease lease = started.join();
-        try (lease) {
-          serve(lease, () -> answer.run(lease));
-        }
-      } catch (RuntimeException | IOException e) {
-        answerError(ctx, e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e);
+        respond.accept(started.join());
+      } catch (RuntimeException e) {
+        answerError(ctx, e);
       } finally {
         inline.release();
       }
@@ -365,20 +369,15 @@ public final class ApiServer implements AutoCloseable {
     if (permit) {
       inline.release();
     }
-    ctx.future(() -> started.thenAccept(lease -> {
-      try (lease) {
-        serve(lease, () -> answer.run(lease));
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    }).exceptionally(error -> {
-      answerError(ctx, error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-          ? error.getCause() : error);
+    ctx.future(() -> started.thenAccept(respond).exceptionally(error -> {
+      answerError(ctx, error);
       return null;
     }));
   }
 
-  private static void answerError(Context ctx, Throwable error) {
+  private static void answerError(Context ctx, Throwable thrown) {
+    Throwable error = thrown instanceof java.util.concurrent.CompletionException && thrown.getCause() != null
+        ? thrown.getCause() : thrown;
     if (error instanceof HostException e) {
       error(ctx, e.status(), e.getMessage(), e.code(), e.retryAfterSeconds());
     } else if (error instanceof BadRequest e) {
