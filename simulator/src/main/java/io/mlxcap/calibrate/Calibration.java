@@ -6,6 +6,7 @@ import io.mlxcap.calibrate.Profile.Figure;
 import io.mlxcap.calibrate.Profile.ModelFigures;
 import io.mlxcap.model.ModelSpec;
 import io.mlxcap.model.ModelTable;
+import io.mlxcap.sim.LoadSpread;
 import io.mlxcap.trace.TraceEvent;
 import io.mlxcap.trace.TraceHeader;
 import io.mlxcap.trace.TraceReader;
@@ -113,7 +114,7 @@ public final class Calibration {
     if (!other.isEmpty()) {
       host.put("other_bytes", new Figure(median(other), other.size(), "memory samples: host RAM in use minus the server's RSS (median)"));
     }
-    Map<String, List<Double>> factors = fitLoads(loads, loadModels, host, quality);
+    LoadSpread spread = fitLoads(loads, loadModels, host, quality);
     List<Serving> during = new ArrayList<>();
     for (double[] m : memory) {
       // Which request was generating when the sample was taken (one worker: at most one, usually).
@@ -149,19 +150,31 @@ public final class Calibration {
       quality.add(String.format(Locale.ROOT, "working mem.  %-30s %s per token of context, from %d samples", model,
           ByteSize.format(Math.round(kv)), values.size()));
     });
-    return new Result(Profile.of(host, factors, models, trace.toString()), quality);
+    return new Result(Profile.of(host, spread, models, trace.toString()), quality);
   }
 
   /**
-   * load duration = overhead + bytes / bandwidth + evicted bytes × delay over the load lines. The line
-   * is fitted by Theil–Sen (the median of the slopes between every two loads, then the median
-   * intercept): a load slowed by a busy disk or a collector pause does not pull it, as it pulls least
-   * squares. The delay is what a load loses while the server frees the models evicted to make room
-   * for it (measured: 0.04–0.11 ms per MB on this project's machine): the median slope of the loads'
-   * distance from the line against those bytes, fitted in turn with the line (three rounds).
+   * How many of a process's first loads are its warm-up: the engine starting and the JIT compiling
+   * the load path. Measured over 16 recordings of the loop (scripts/close-the-loop.sh) on this
+   * project's machine: the first load took 126–301 ms longer than the line in every one, the second
+   * 22–492 ms (median ~140 ms), and from the third on the median load sits on the line.
    */
-  private static Map<String, List<Double>> fitLoads(List<long[]> loads, List<String> models, Map<String, Figure> host,
+  static final int WARMUP_LOADS = 2;
+
+  /**
+   * load duration = overhead + bytes / bandwidth + evicted bytes × delay over the load lines after the
+   * warm-up. The line is fitted by Theil–Sen (the median of the slopes between every two loads, then
+   * the median intercept): a load slowed by a busy disk or a collector pause does not pull it, as it
+   * pulls least squares. The delay is what a load loses while the server frees the models evicted to
+   * make room for it (measured: 0.04–0.11 ms per MB on this project's machine): the median slope of the
+   * loads' distance from the line against those bytes, fitted in turn with the line (three rounds).
+   * Then the spread around it ({@link LoadSpread}): the warm-up loads' distance from the
+   * line, each model's median distance, and every other load's time over its usual one.
+   */
+  private static LoadSpread fitLoads(List<long[]> all, List<String> allModels, Map<String, Figure> host,
       List<String> quality) {
+    int warm = all.size() >= WARMUP_LOADS + 3 ? WARMUP_LOADS : 0;
+    List<long[]> loads = all.subList(warm, all.size());
     int n = loads.size();
     double[] bytes = new double[n];
     double[] seconds = new double[n];
@@ -210,8 +223,9 @@ public final class Calibration {
       }
       double r2 = total == 0 ? 1 : 1 - residualSquares / total;
       quality.add(String.format(Locale.ROOT, "load time     %.1f ms + bytes / %s/s + %.1f ms per GB evicted for it, from %d loads"
-          + " (%d after evictions; Theil-Sen): R² %.3f, residuals mean %.1f ms, max %.1f ms", overhead * 1e3,
-          ByteSize.format(Math.round(bandwidth)), delay * 1e12, n, withEvictions, r2, sumResidual / n * 1e3, maxResidual * 1e3));
+          + " (%d after evictions; Theil-Sen%s): R² %.3f, residuals mean %.1f ms, max %.1f ms", overhead * 1e3,
+          ByteSize.format(Math.round(bandwidth)), delay * 1e12, n, withEvictions, warm > 0 ? "; after " + warm + " warm-up loads" : "",
+          r2, sumResidual / n * 1e3, maxResidual * 1e3));
       host.put("load_r_squared", new Figure(Math.round(r2 * 1e4) / 1e4, n, "the load-time line's R²"));
     } else {
       overhead = 0;
@@ -226,27 +240,50 @@ public final class Calibration {
     host.put("load_bytes_per_s", new Figure(Math.round(bandwidth), n, how));
     host.put("load_s_per_evicted_byte", new Figure(delay, fitDelay ? (int) withEvictions : 0,
         "loads that started right after evictions: what the line leaves of their time against the bytes evicted (Theil-Sen slope)"));
-    // How the loads spread around the line: each one's duration minus it, so predicted waits have the spread.
-    List<Double> residuals = new ArrayList<>();
-    Map<String, List<Double>> byModel = new java.util.TreeMap<>();
-    for (int i = 0; i < n; i++) {
-      double r = Math.round((seconds[i] - overhead - bytes[i] / bandwidth - delay * freed[i]) * 1e6) / 1e6;
-      residuals.add(r);
-      byModel.computeIfAbsent(models.get(i), m -> new ArrayList<>()).add(r);
+    double[] expected = new double[all.size()];
+    for (int i = 0; i < all.size(); i++) {
+      expected[i] = overhead + all.get(i)[0] / bandwidth + delay * all.get(i)[2];
     }
-    residuals.sort(null);
-    Map<String, List<Double>> spread = new LinkedHashMap<>();
-    spread.put("", residuals);
-    // A model's own residuals when it loaded often enough to have a spread of its own.
-    byModel.forEach((model, values) -> {
-      if (values.size() >= 3) {
-        values.sort(null);
-        spread.put(model, values);
+    List<Double> warmup = new ArrayList<>();
+    for (int i = 0; i < warm; i++) {
+      warmup.add(round6(all.get(i)[1] / 1e9 - expected[i]));
+    }
+    // Each model's usual distance from the line, when it loaded often enough to have one.
+    Map<String, List<Double>> byModel = new java.util.TreeMap<>();
+    for (int i = warm; i < all.size(); i++) {
+      byModel.computeIfAbsent(allModels.get(i), m -> new ArrayList<>()).add(all.get(i)[1] / 1e9 - expected[i]);
+    }
+    Map<String, Double> offsets = new java.util.TreeMap<>();
+    byModel.forEach((model, off) -> {
+      if (off.size() >= 3) {
+        offsets.put(model, round6(medianOf(off)));
       }
     });
-    quality.add(String.format(Locale.ROOT, "load spread   %+.1f to %+.1f ms off the line (median %+.1f ms), from %d loads",
-        residuals.get(0) * 1e3, residuals.get(residuals.size() - 1) * 1e3, medianOf(residuals) * 1e3, residuals.size()));
-    return spread;
+    // Every later load's time over its usual one (its line plus its model's offset; the eviction delay
+    // taken off, as the simulator adds it apart), centred on the median.
+    List<Double> ratios = new ArrayList<>();
+    for (int i = warm; i < all.size(); i++) {
+      double evicting = delay * all.get(i)[2];
+      double usual = expected[i] - evicting + offsets.getOrDefault(allModels.get(i), 0.0);
+      if (usual > 0) {
+        ratios.add((all.get(i)[1] / 1e9 - evicting) / usual);
+      }
+    }
+    double middle = ratios.isEmpty() ? 1 : medianOf(ratios);
+    List<Double> relative = ratios.stream().map(r -> round6(r / middle - 1)).sorted().toList();
+    if (!relative.isEmpty()) {
+      quality.add(String.format(Locale.ROOT, "load spread   %+.0f %% to %+.0f %% off their usual time, from %d loads%s%s",
+          relative.get(0) * 100, relative.get(relative.size() - 1) * 100, relative.size(),
+          warmup.isEmpty() ? "" : "; the first " + warm + " " + warmup.stream().map(w -> String.format(Locale.ROOT, "%+.0f", w * 1e3))
+              .collect(java.util.stream.Collectors.joining(" and ")) + " ms (warm-up)",
+          offsets.isEmpty() ? "" : "; usual offsets " + offsets.entrySet().stream().map(e -> String.format(Locale.ROOT, "%s %+.0f ms",
+              e.getKey(), e.getValue() * 1e3)).collect(java.util.stream.Collectors.joining(", "))));
+    }
+    return new LoadSpread(warmup, relative, offsets);
+  }
+
+  private static double round6(double value) {
+    return Math.round(value * 1e6) / 1e6;
   }
 
   /**

@@ -9,6 +9,7 @@ import io.mlxcap.model.ModelTable;
 import io.mlxcap.model.Performance;
 import io.mlxcap.model.SizeRange;
 import io.mlxcap.sim.HostProfile;
+import io.mlxcap.sim.LoadSpread;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -31,6 +32,7 @@ import java.util.Map;
  */
 public record Profile(HostProfile host, Map<String, Figure> figures, Map<String, ModelFigures> models, String source) {
   static final String FORMAT = "mlxcap-host-profile";
+  private static final String SPREAD = "load_time_spread";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** One measured value, the number of observations behind it and how it was fitted. */
@@ -71,18 +73,19 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
     root.put("source", source);
     ObjectNode host = root.putObject("host");
     figures.forEach((name, f) -> figure(host, name, f));
-    if (this.host.loadTimeResiduals().containsKey("")) {
-      ObjectNode spread = host.putObject("load_time_residuals_s");
-      this.host.loadTimeResiduals().get("").forEach(spread.putArray("values")::add);
-      ObjectNode byModel = spread.putObject("by_model");
-      this.host.loadTimeResiduals().forEach((model, values) -> {
-        if (!model.isEmpty()) {
-          values.forEach(byModel.putArray(model)::add);
-        }
-      });
-      spread.put("observations", this.host.loadTimeResiduals().get("").size());
-      spread.put("how", "load lines: each load's duration minus the load-time line, in seconds, sorted, all together and"
-          + " by model; a model's n-th load in the simulator takes the line plus one of its own");
+    LoadSpread loadSpread = this.host.loadSpread();
+    if (!loadSpread.isNone()) {
+      ObjectNode spread = host.putObject(SPREAD);
+      loadSpread.warmupSeconds().forEach(spread.putArray("warmup_s")::add);
+      loadSpread.relative().forEach(spread.putArray("relative")::add);
+      ObjectNode offsets = spread.putObject("model_offset_s");
+      loadSpread.offsetSeconds().forEach(offsets::put);
+      spread.put("observations", loadSpread.relative().size());
+      spread.put("how", "load lines: warmup_s, the process's first loads, seconds beyond the line, in order (a simulated"
+          + " process's first loads take them); model_offset_s, each model's median seconds beyond the line (models with 3"
+          + " or more later loads); relative, every later load's time over its usual one (line + offset, the eviction"
+          + " delay taken off), over the median of that, minus 1, sorted (the process's n-th later load takes its model's"
+          + " usual time times 1 + one of them)");
     }
     ObjectNode models = root.putObject("models");
     this.models.forEach((name, m) -> {
@@ -140,26 +143,26 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
     }
     JsonNode host = root.path("host");
     Map<String, Figure> figures = new LinkedHashMap<>();
+    if (host.has("load_time_residuals_s")) {
+      throw new InvalidInputException("--profile " + file + " was written by an earlier calibrate (it has load_time_residuals_s,"
+          + " now load_time_spread); run mlxcap calibrate on its recording again");
+    }
     host.fields().forEachRemaining(e -> {
-      if (!e.getKey().equals("load_time_residuals_s")) {
+      if (!e.getKey().equals(SPREAD)) {
         figures.put(e.getKey(), figure(file, e.getKey(), e.getValue()));
       }
     });
-    Map<String, List<Double>> factors = new LinkedHashMap<>();
-    JsonNode residuals = host.path("load_time_residuals_s");
-    if (residuals.has("values")) {
-      List<Double> all = new ArrayList<>();
-      residuals.get("values").forEach(v -> all.add(v.asDouble()));
-      factors.put("", all);
-    }
-    residuals.path("by_model").fields().forEachRemaining(e -> {
-      List<Double> values = new ArrayList<>();
-      e.getValue().forEach(v -> values.add(v.asDouble()));
-      factors.put(e.getKey(), values);
-    });
+    JsonNode spread = host.path(SPREAD);
+    List<Double> warmup = new ArrayList<>();
+    spread.path("warmup_s").forEach(v -> warmup.add(number(file, SPREAD + ".warmup_s", v)));
+    List<Double> relative = new ArrayList<>();
+    spread.path("relative").forEach(v -> relative.add(number(file, SPREAD + ".relative", v)));
+    Map<String, Double> offsets = new LinkedHashMap<>();
+    spread.path("model_offset_s").fields().forEachRemaining(e -> offsets.put(e.getKey(),
+        number(file, SPREAD + ".model_offset_s." + e.getKey(), e.getValue())));
     HostProfile profile;
     try {
-      profile = hostOf(figures, factors);
+      profile = hostOf(figures, new LoadSpread(warmup, relative, offsets));
     } catch (InvalidInputException e) {
       throw new InvalidInputException("--profile " + file + ": " + e.getMessage());
     }
@@ -176,12 +179,12 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
   }
 
   /** A profile of these measured figures; a figure not measured keeps {@link HostProfile#DEFAULT}'s value. */
-  public static Profile of(Map<String, Figure> figures, Map<String, List<Double>> loadTimeResiduals, Map<String, ModelFigures> models,
+  public static Profile of(Map<String, Figure> figures, LoadSpread loadSpread, Map<String, ModelFigures> models,
       String source) {
-    return new Profile(hostOf(figures, loadTimeResiduals), figures, models, source);
+    return new Profile(hostOf(figures, loadSpread), figures, models, source);
   }
 
-  private static HostProfile hostOf(Map<String, Figure> figures, Map<String, List<Double>> loadTimeResiduals) {
+  private static HostProfile hostOf(Map<String, Figure> figures, LoadSpread loadSpread) {
     HostProfile d = HostProfile.DEFAULT;
     return new HostProfile(
         (long) value(figures, "ram_bytes", d.ramBytes()),
@@ -191,13 +194,20 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
         Duration.ofNanos(Math.round(value(figures, "load_overhead_s", d.loadOverhead().toNanos() / 1e9) * 1e9)),
         value(figures, "load_transient", d.loadTransient()),
         (long) value(figures, "growth_per_load_bytes", d.growthPerLoadBytes()),
-        loadTimeResiduals,
+        loadSpread,
         value(figures, "load_s_per_evicted_byte", d.loadSecondsPerEvictedByte()));
   }
 
   private static double value(Map<String, Figure> figures, String name, double fallback) {
     Figure f = figures.get(name);
     return f == null || f.observations() == 0 ? fallback : f.value();
+  }
+
+  private static double number(Path file, String name, JsonNode node) {
+    if (!node.isNumber()) {
+      throw new InvalidInputException("--profile " + file + ": \"" + name + "\" holds " + node + ", not a number");
+    }
+    return node.asDouble();
   }
 
   private static Figure figure(Path file, String name, JsonNode node) {

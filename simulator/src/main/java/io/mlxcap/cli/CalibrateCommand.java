@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
 /** {@code mlxcap calibrate}: a host profile fitted from what a server recorded. */
 @Command(name = "calibrate", mixinStandardHelpOptions = true,
     description = "Fit a host profile from a trace recorded by mlxcap serve: load time = overhead + bytes / bandwidth "
-        + "+ a delay per byte evicted to make room for the load (Theil-Sen over the load lines, R² and residuals "
-        + "printed); the runtime's base RSS and what each load "
+        + "+ a delay per byte evicted to make room for the load (Theil-Sen over the load lines after the process's first 2, "
+        + "its warm-up; R² and residuals printed), and the spread around it: the warm-up loads' extra time, each model's "
+        + "median offset and every later load's time over its usual one, pooled; the runtime's base RSS and what each load "
         + "leaves behind (RSS minus the resident models against the loads so far, over the memory samples); what a "
         + "load holds while it runs (samples taken during loads); each model's resident bytes (load lines) and "
         + "prefill and decode rates (served requests) and working memory per token. Every figure in the profile says how many observations it "

@@ -64,7 +64,7 @@ public enum HostParameter {
         case LOAD_GROWTH -> growth = p.size(v);
       }
     }
-    return new HostProfile(ram, other, runtime, bandwidth, overhead, transientFraction, growth, base.loadTimeResiduals(),
+    return new HostProfile(ram, other, runtime, bandwidth, overhead, transientFraction, growth, base.loadSpread(),
         base.loadSecondsPerEvictedByte());
   }
 

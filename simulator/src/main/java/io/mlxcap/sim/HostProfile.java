@@ -18,26 +18,24 @@ import java.util.Locale;
  * @param loadTransient extra memory a load holds while in progress, as a fraction of the model's bytes
  * @param growthPerLoadBytes what the process keeps after each load beyond the model's own bytes, for
  *     good (allocator fragmentation, a runtime's caches): measured by {@code calibrate}, 0 by default
- * @param loadTimeResiduals how measured loads spread around the load-time line, in seconds (a load
- *     that took 20 ms longer than the line is 0.020), by model, and under {@code ""} for all models
- *     together; a model's n-th load in a simulation takes the line plus one of its own residuals (or
- *     the pooled ones when it has none), in a fixed scrambled order, so predicted waits spread as the
- *     measured loads did. Added, not multiplied. Empty: every load takes the line exactly
+ * @param loadSpread how measured loads spread around the load-time line: the process's first loads
+ *     (warm-up), each model's usual distance from the line, and how far loads stray in proportion to
+ *     their length ({@link LoadSpread}); {@link LoadSpread#NONE}: every load takes the line exactly
  * @param loadSecondsPerEvictedByte how much longer a load takes per byte of the models evicted to make
  *     room for it: the server frees them while the load runs (measured by {@code calibrate}; 0 by default)
  */
 public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes, double loadBytesPerSecond,
-    Duration loadOverhead, double loadTransient, long growthPerLoadBytes, Map<String, List<Double>> loadTimeResiduals,
+    Duration loadOverhead, double loadTransient, long growthPerLoadBytes, LoadSpread loadSpread,
     double loadSecondsPerEvictedByte) {
 
   /** 128 GiB host, 8 GiB used by others, 1 GB runtime, loads at 2 GB/s plus 1 s, no transient copy, no growth. */
   public static final HostProfile DEFAULT =
-      new HostProfile(128L << 30, 8L << 30, 1_000_000_000L, 2e9, Duration.ofSeconds(1), 0, 0, Map.of(), 0);
+      new HostProfile(128L << 30, 8L << 30, 1_000_000_000L, 2e9, Duration.ofSeconds(1), 0, 0, LoadSpread.NONE, 0);
 
   /** A profile whose loads take the line exactly. */
   public HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes, double loadBytesPerSecond,
       Duration loadOverhead, double loadTransient, long growthPerLoadBytes) {
-    this(ramBytes, otherBytes, runtimeBaseBytes, loadBytesPerSecond, loadOverhead, loadTransient, growthPerLoadBytes, Map.of(), 0);
+    this(ramBytes, otherBytes, runtimeBaseBytes, loadBytesPerSecond, loadOverhead, loadTransient, growthPerLoadBytes, LoadSpread.NONE, 0);
   }
 
   /** A profile without process growth. */
@@ -56,14 +54,7 @@ public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes,
     require(growthPerLoadBytes >= 0, "--load-growth must be at least 0");
     require(loadSecondsPerEvictedByte >= 0 && Double.isFinite(loadSecondsPerEvictedByte),
         "the load delay per evicted byte must be at least 0");
-    java.util.TreeMap<String, List<Double>> copy = new java.util.TreeMap<>();
-    loadTimeResiduals.forEach((model, values) -> {
-      require(values.stream().allMatch(Double::isFinite), "load time residuals must be numbers");
-      if (!values.isEmpty()) {
-        copy.put(model, List.copyOf(values));
-      }
-    });
-    loadTimeResiduals = java.util.Collections.unmodifiableMap(copy);
+    java.util.Objects.requireNonNull(loadSpread, "loadSpread");
   }
 
   private static void require(boolean condition, String message) {
@@ -83,39 +74,51 @@ public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes,
   }
 
   /**
-   * The load times of {@code model} at {@code bytes}, worked out once for a replay's many loads: the
-   * line plus one of the model's measured residuals (the pooled ones when it has none).
+   * The load times of one replay's models, {@code names[i]} resident at {@code bytes[i]}, worked out
+   * once for its many loads. It counts the loads it is asked for: the process's first loads take the
+   * warm-up times in order, whatever their model; the n-th load after them takes its model's usual
+   * time (line plus offset) times 1 + the n-th deviation of the spread, in a fixed scrambled order
+   * that uses each deviation once in every round of as many loads. The deviations are the machine's,
+   * pooled over models, so they are dealt out by the process's count, not by each model's: a model's
+   * count would give every model the same few first ones in a short replay.
    */
-  public LoadTime loadTime(String model, long bytes) {
-    List<Double> residuals = loadTimeResiduals.getOrDefault(model, loadTimeResiduals.get(""));
-    long[] nanos = residuals == null ? new long[0]
-        : residuals.stream().mapToLong(r -> Math.round(r * 1e9)).toArray();
-    return new LoadTime(loadNanos(bytes), nanos, nanos.length == 0 ? 1 : stride(nanos.length));
+  public LoadClock loadClock(String[] names, long[] bytes) {
+    long[] line = new long[names.length];
+    long[] offset = new long[names.length];
+    for (int i = 0; i < names.length; i++) {
+      line[i] = loadNanos(bytes[i]);
+      offset[i] = Math.round(loadSpread.offsetSeconds().getOrDefault(names[i], 0.0) * 1e9);
+    }
+    return new LoadClock(line, offset, loadSpread.warmupSeconds().stream().mapToLong(w -> Math.round(w * 1e9)).toArray(),
+        loadSpread.relative().stream().mapToDouble(Double::doubleValue).toArray());
   }
 
-  /**
-   * One model's load times: the line, plus its residuals in a fixed scramble that uses every one once
-   * in each round of as many loads, so slow and fast loads are spread over the run, not sorted, and
-   * the spread is the measured one.
-   */
-  public static final class LoadTime {
-    private final long line;
-    private final long[] residuals;
+  /** The load times of one replay (see {@link #loadClock}); one per replay. */
+  public static final class LoadClock {
+    private final long[] line;
+    private final long[] offset;
+    private final long[] warmup;
+    private final double[] relative;
     private final long stride;
+    private long loads;
 
-    LoadTime(long line, long[] residuals, long stride) {
+    LoadClock(long[] line, long[] offset, long[] warmup, double[] relative) {
       this.line = line;
-      this.residuals = residuals;
-      this.stride = stride;
+      this.offset = offset;
+      this.warmup = warmup;
+      this.relative = relative;
+      this.stride = relative.length == 0 ? 1 : stride(relative.length);
     }
 
-    /** Nanoseconds the {@code n}-th load (from 0) takes. */
-    public long nanos(long n) {
-      int size = residuals.length;
-      if (size == 0) {
-        return line;
+    /** Nanoseconds the process's next load, of model {@code model} (an index), takes. */
+    public long next(int model) {
+      if (loads < warmup.length) {
+        return Math.max(0, line[model] + warmup[(int) loads++]);
       }
-      return Math.max(0, line + residuals[(int) ((n % size) * stride % size)]);
+      int size = relative.length;
+      long n = loads++ - warmup.length;
+      long usual = line[model] + offset[model];
+      return Math.max(0, usual + (size == 0 ? 0 : Math.round(usual * relative[(int) ((n % size) * stride % size)])));
     }
   }
 
@@ -138,8 +141,11 @@ public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes,
         + (growthPerLoadBytes > 0 ? ", +" + ByteSize.format(growthPerLoadBytes) + " kept per load" : "")
         + (loadSecondsPerEvictedByte > 0 ? String.format(Locale.ROOT, ", +%.1f ms per GB evicted for a load",
             loadSecondsPerEvictedByte * 1e12) : "")
-        + (!loadTimeResiduals.containsKey("") ? "" : String.format(Locale.ROOT, ", loads %+.0f to %+.0f ms off the line (%d measured)",
-            loadTimeResiduals.get("").stream().mapToDouble(Double::doubleValue).min().orElse(0) * 1e3,
-            loadTimeResiduals.get("").stream().mapToDouble(Double::doubleValue).max().orElse(0) * 1e3, loadTimeResiduals.get("").size()));
+        + (loadSpread.relative().isEmpty() ? "" : String.format(Locale.ROOT, ", loads %+.0f to %+.0f %% off their usual time (%d measured)",
+            loadSpread.relative().get(0) * 100, loadSpread.relative().get(loadSpread.relative().size() - 1) * 100,
+            loadSpread.relative().size()))
+        + (loadSpread.warmupSeconds().isEmpty() ? "" : ", the first " + loadSpread.warmupSeconds().size() + " loads "
+            + loadSpread.warmupSeconds().stream().map(w -> String.format(Locale.ROOT, "%+.0f", w * 1e3))
+                .collect(java.util.stream.Collectors.joining("/")) + " ms (warm-up)");
   }
 }

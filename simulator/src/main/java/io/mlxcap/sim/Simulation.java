@@ -74,8 +74,8 @@ public final class Simulation {
   private final Performance[] performance;
   private final NameIndex byCanonical = new NameIndex();
   private final NameIndex byAsked = new NameIndex();
-  /** Each model's load time, the line and its residuals worked out once. */
-  private final HostProfile.LoadTime[] loadTime;
+  /** The models' load times, worked out once; it counts the loads (the first ones are the warm-up). */
+  private final HostProfile.LoadClock loadClock;
 
   // Requests in the system, by slot; a slot is the request's id in the cache and dispatcher.
   private long[] arrivalAt;
@@ -159,7 +159,6 @@ public final class Simulation {
     names = new String[n];
     modelBytes = new long[n];
     performance = new Performance[n];
-    loadTime = new HostProfile.LoadTime[n];
     contextTokens = new long[n];
     overContext = new boolean[n];
     for (int i = 0; i < n; i++) {
@@ -169,8 +168,8 @@ public final class Simulation {
       contextTokens[i] = specs.get(i).details().contextTokens();
       overContext[i] = contextTokens[i] > 0;
       byCanonical.put(names[i], i);
-      loadTime[i] = host.loadTime(names[i], modelBytes[i]);
     }
+    loadClock = host.loadClock(names, modelBytes);
     present = new boolean[n];
     modelRequests = new long[n];
     modelHits = new long[n];
@@ -430,7 +429,7 @@ public final class Simulation {
       loadingBytes += loadFootprint(model);
       present[model] = true;
       residency++;
-      queue.add(now + loadTime[model].nanos(modelLoads[model] - 1) + host.evictionDelayNanos(evictedForLoad), LOAD_DONE, model);
+      queue.add(now + loadClock.next(model) + host.evictionDelayNanos(evictedForLoad), LOAD_DONE, model);
       evictedForLoad = 0;
       if (e.requestId() != CacheEvent.NO_REQUEST) {
         hit[(int) e.requestId()] = false;

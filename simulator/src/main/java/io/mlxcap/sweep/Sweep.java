@@ -29,7 +29,7 @@ import java.util.function.IntConsumer;
  * @param ramLine the RSS line to report time above; empty for each host's RAM minus other usage
  * @param budget the RAM the recommendation must stay under; empty for each host's RAM minus other usage
  * @param baseProfile the host the host options apply to: the defaults, or a calibrated profile (whose
- *     load-time residuals no option can give)
+ *     load-time spread no option can give)
  */
 public record Sweep(RequestSource.InMemory trace, ModelTable table, Map<String, String> baseSettings,
     Map<HostParameter, String> baseHost, OptionalLong ramLine, OptionalLong budget, HostProfile baseProfile) {

@@ -11,6 +11,7 @@ import io.mlxcap.model.ModelSpec;
 import io.mlxcap.model.ModelTable;
 import io.mlxcap.model.SizeRange;
 import io.mlxcap.settings.Settings;
+import io.mlxcap.sim.LoadSpread;
 import io.mlxcap.trace.TraceEvent;
 import io.mlxcap.trace.TraceHeader;
 import io.mlxcap.trace.TraceWriter;
@@ -22,9 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * calibrate on a recording made to order: loads that take 40 ms + bytes / 500 MB/s (one slowed by a
- * stall), an RSS of 150 MB + the resident models + 3 MB per load so far, requests served at 1,000
- * prompt and 50 output tokens a second. The fit must find those figures again, and say from how many
- * observations.
+ * stall; the process's first two slowed by 300 and 150 ms of warm-up), an RSS of 150 MB + the resident
+ * models + 3 MB per load so far, requests served at 1,000 prompt and 50 output tokens a second. The fit
+ * must find those figures again, and say from how many observations.
  */
 final class CalibrationTest {
   private static final long MB = 1_000_000L;
@@ -32,11 +33,23 @@ final class CalibrationTest {
 
   static final ModelTable TABLE = ModelTable.of(List.of(
       new ModelSpec("small", List.of(), SizeRange.exactly(20 * MB)),
+      new ModelSpec("medium", List.of(), SizeRange.exactly(100 * MB)),
       new ModelSpec("large", List.of(), SizeRange.exactly(200 * MB))));
+
+  /** The order of the made recording's loads: one model resident at a time, each load evicts the one before. */
+  static final String[] ORDER = {"small", "large", "small", "large", "small", "large", "large", "small", "small", "large"};
 
   private static long loadNanos(long bytes) {
     return 40_000_000L + bytes * 2; // 500 MB/s is 2 ns a byte
   }
+
+  /** How much longer than the line the {@code i}-th load, of {@code model}, takes. */
+  interface Extra {
+    long nanos(int i, String model, long lineNanos);
+  }
+
+  /** The warm-up of the first two loads, and a 900 ms stall of the fifth. */
+  static final Extra WARMUP_AND_STALL = (i, model, line) -> i == 0 ? 300_000_000L : i == 1 ? 150_000_000L : i == 4 ? 900_000_000L : 0;
 
   /** Writes the made-to-order recording, loads not slowed by the evictions made for them. */
   Path recording() {
@@ -45,6 +58,11 @@ final class CalibrationTest {
 
   /** The recording, each load taking {@code nanosPerEvictedByte} longer per byte evicted to make room for it. */
   Path recording(double nanosPerEvictedByte) {
+    return recording(ORDER, nanosPerEvictedByte, WARMUP_AND_STALL);
+  }
+
+  /** A recording of loads in {@code order}, each taking the line, the eviction delay and {@code extra}. */
+  Path recording(String[] order, double nanosPerEvictedByte, Extra extra) {
     Path file = dir.resolve("made.jsonl");
     TraceHeader header = new TraceHeader(Optional.of("2026-12-01T00:00:00Z"), Optional.of("test"), 16L << 30, 2,
         Settings.defaults(TABLE).toEnv(), Optional.of(TABLE));
@@ -53,7 +71,6 @@ final class CalibrationTest {
       long resident = 0;
       int loads = 0;
       String current = null;
-      String[] order = {"small", "large", "small", "large", "small", "large", "large", "small", "small", "large"};
       for (int i = 0; i < order.length; i++) {
         String model = order[i];
         long bytes = TABLE.resolve(model).size().expectedBytes();
@@ -67,7 +84,7 @@ final class CalibrationTest {
         w.write(new TraceEvent.LoadStart(t, model, LoadCause.REQUEST, bytes));
         // A sample half way through the load: the model is half there, nothing else held.
         w.write(new TraceEvent.Memory(t + loadNanos(bytes) / 2, 150 * MB + 3 * MB * loads + bytes / 2, 0, 16L << 30));
-        long duration = loadNanos(bytes) + Math.round(evicted * nanosPerEvictedByte) + (i == 4 ? 900_000_000L : 0);
+        long duration = loadNanos(bytes) + Math.round(evicted * nanosPerEvictedByte) + extra.nanos(i, model, loadNanos(bytes));
         t += duration;
         w.write(new TraceEvent.Load(t, model, LoadCause.REQUEST, bytes, duration));
         loads++;
@@ -92,7 +109,7 @@ final class CalibrationTest {
     Profile p = r.profile();
     assertEquals(0.040, p.figures().get("load_overhead_s").value(), 0.002, "the stalled load does not pull the line");
     assertEquals(500e6, p.figures().get("load_bytes_per_s").value(), 5e6);
-    assertEquals(10, p.figures().get("load_bytes_per_s").observations());
+    assertEquals(8, p.figures().get("load_bytes_per_s").observations(), "the loads after the warm-up");
     assertEquals(150 * MB, p.figures().get("runtime_base_bytes").value(), 0.5 * MB);
     assertEquals(3 * MB, p.figures().get("growth_per_load_bytes").value(), 0.05 * MB);
     assertEquals(20, p.figures().get("growth_per_load_bytes").observations(), "the samples taken while no load ran");
@@ -104,7 +121,7 @@ final class CalibrationTest {
     assertEquals(5, p.models().get("large").decodeTokensPerSecond().observations());
     assertEquals(0, p.figures().get("load_s_per_evicted_byte").value(), 1e-13, "no delay was made");
     assertTrue(r.quality().get(0).startsWith("load time     40.0 ms + bytes / 500.0 MB/s + 0.0 ms per GB evicted for it,"
-        + " from 10 loads (9 after evictions; Theil-Sen)"), r.quality().get(0));
+        + " from 8 loads (8 after evictions; Theil-Sen; after 2 warm-up loads)"), r.quality().get(0));
     assertEquals(16L << 30, p.host().ramBytes());
   }
 
@@ -114,10 +131,60 @@ final class CalibrationTest {
   void findsTheDelayOfLoadsAfterEvictions() {
     Profile p = Calibration.fit(recording(0.1)).profile();
     assertEquals(1e-10, p.figures().get("load_s_per_evicted_byte").value(), 0.05e-10);
-    assertEquals(9, p.figures().get("load_s_per_evicted_byte").observations());
+    assertEquals(8, p.figures().get("load_s_per_evicted_byte").observations());
     assertEquals(0.040, p.figures().get("load_overhead_s").value(), 0.002);
     assertEquals(500e6, p.figures().get("load_bytes_per_s").value(), 5e6);
     assertEquals(1e-10, p.host().loadSecondsPerEvictedByte(), 0.05e-10);
+  }
+
+  // The first two loads are the warm-up: found as they were made, whatever the model, and left out of
+  // the line; the stall stays in the spread, relative to its load's line (80 ms: 900 ms is +1125 %).
+  @Test
+  void findsTheWarmUp_andKeepsTheStallInTheSpread() {
+    LoadSpread spread = Calibration.fit(recording()).profile().host().loadSpread();
+    assertEquals(2, spread.warmupSeconds().size());
+    assertEquals(0.300, spread.warmupSeconds().get(0), 0.002);
+    assertEquals(0.150, spread.warmupSeconds().get(1), 0.002);
+    assertEquals(8, spread.relative().size());
+    assertEquals(0, spread.relative().get(0), 1e-3, "loads on the line are at their usual time");
+    assertEquals(11.25, spread.relative().get(7), 0.05, "the stall: 900 ms over an 80 ms line");
+    assertEquals(java.util.Map.of("large", 0.0, "small", 0.0), spread.offsetSeconds(), "both models' loads centre on the line");
+  }
+
+  // Loads stray in proportion to their length (the same fractions for a 20 MB and a 200 MB model), and
+  // one model loads 50 ms slower than its bytes say: the spread is found as fractions, the model's offset
+  // in seconds, and the line stays where it was made (most loads are on it).
+  @Test
+  void findsTheRelativeSpread_andEachModelsOffset() {
+    List<String> order = new java.util.ArrayList<>(List.of("small", "medium")); // the warm-up, on the line here
+    for (int j = 0; j < 10; j++) {
+      order.add("small");
+      order.add("medium");
+      if (j % 3 == 2) {
+        order.add("large");
+      }
+    }
+    java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+    java.util.Map<String, java.util.Map<Integer, Double>> deviation = java.util.Map.of( // a model's k-th load after the warm-up
+        "small", java.util.Map.of(1, 0.2, 6, 0.5), "medium", java.util.Map.of(2, -0.1, 7, 0.2), "large", java.util.Map.of());
+    Extra extra = (i, model, line) -> {
+      if (i < 2) {
+        return 0;
+      }
+      int k = seen.merge(model, 1, Integer::sum) - 1;
+      return model.equals("large") ? 50_000_000L : Math.round(line * deviation.get(model).getOrDefault(k, 0.0));
+    };
+    Profile p = Calibration.fit(recording(order.toArray(String[]::new), 0, extra)).profile();
+    LoadSpread spread = p.host().loadSpread();
+    assertEquals(0.040, p.figures().get("load_overhead_s").value(), 1e-4, "most loads are on the line");
+    assertEquals(0.050, spread.offsetSeconds().get("large"), 1e-4, spread.toString());
+    assertEquals(0, spread.offsetSeconds().get("small"), 1e-4, spread.toString());
+    assertEquals(0, spread.offsetSeconds().get("medium"), 1e-4, spread.toString());
+    List<Double> made = new java.util.ArrayList<>(java.util.Collections.nCopies(19, 0.0));
+    made.addAll(List.of(-0.1, 0.2, 0.2, 0.5));
+    made.sort(null);
+    assertEquals(made, spread.relative().stream().map(r -> Math.round(r * 1e4) / 1e4).toList(),
+        "fractions of each load's own usual time, the same for a 20 MB and a 100 MB model, large's offset taken off");
   }
 
   @Test
@@ -143,5 +210,14 @@ final class CalibrationTest {
     java.nio.file.Files.writeString(notProfile, "{\"format\":\"something\"}");
     assertEquals("--profile " + notProfile + " is not a host profile (\"format\" is not \"mlxcap-host-profile\")",
         assertThrows(InvalidInputException.class, () -> Profile.read(notProfile)).getMessage());
+    Path older = dir.resolve("older.json");
+    java.nio.file.Files.writeString(older, "{\"format\":\"mlxcap-host-profile\",\"version\":1,\"host\":{\"load_time_residuals_s\":{}}}");
+    assertEquals("--profile " + older + " was written by an earlier calibrate (it has load_time_residuals_s, now load_time_spread);"
+        + " run mlxcap calibrate on its recording again", assertThrows(InvalidInputException.class, () -> Profile.read(older)).getMessage());
+    Path badSpread = dir.resolve("bad-spread.json");
+    java.nio.file.Files.writeString(badSpread, "{\"format\":\"mlxcap-host-profile\",\"version\":1,\"host\":{\"load_time_spread\":"
+        + "{\"relative\":[0.1,\"fast\"]}}}");
+    assertEquals("--profile " + badSpread + ": \"load_time_spread.relative\" holds \"fast\", not a number",
+        assertThrows(InvalidInputException.class, () -> Profile.read(badSpread)).getMessage());
   }
 }

@@ -10,6 +10,7 @@ import io.mlxcap.settings.Settings;
 import io.mlxcap.trace.TraceEvent;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -109,13 +110,24 @@ final class SimulationTest {
   @Test
   void loadAfterAnEviction_takesTheDelayForTheBytesEvicted() {
     HostProfile slowed = new HostProfile(128L << 30, 8L << 30, 1_000_000_000L, 2e9, Duration.ofSeconds(1), 0, 0,
-        Map.of(), 1e-10); // 100 ms per GB evicted
+        LoadSpread.NONE, 1e-10); // 100 ms per GB evicted
     SimResult r = new Simulation(settings("MLX_MAX_CACHED_MODELS", "1"), TABLE, slowed, SizeRange.Estimate.EXPECTED,
         100_000_000_000L).run(trace(0.0, "fast", 0, 0, 1.0, 10.0, "default", 0, 0, 1.0).replay());
     // fast: 1 s + 2.75 GB / 2 GB/s = 2.375 s, nothing evicted; default: 1 s + 22.5 / 2 = 12.25 s, plus
     // 2.75 GB evicted × 0.1 s/GB = 0.275 s.
     assertEquals(2_375_000_000L, r.models().get(0).coldWait().max());
     assertEquals(12_525_000_000L, r.coldWait().max());
+  }
+
+  // A calibrated warm-up: the process's first load takes it on top of the line; the next does not.
+  @Test
+  void firstLoad_takesTheWarmUp() {
+    HostProfile warming = new HostProfile(128L << 30, 8L << 30, 1_000_000_000L, 2e9, Duration.ofSeconds(1), 0, 0,
+        new LoadSpread(List.of(0.5), List.of(), Map.of()), 0);
+    SimResult r = new Simulation(settings("MLX_MAX_CACHED_MODELS", "1"), TABLE, warming, SizeRange.Estimate.EXPECTED,
+        100_000_000_000L).run(trace(0.0, "fast", 0, 0, 1.0, 10.0, "default", 0, 0, 1.0).replay());
+    assertEquals(2_875_000_000L, r.models().get(0).coldWait().max(), "fast: 2.375 s on the line + 0.5 s of warm-up");
+    assertEquals(12_250_000_000L, r.coldWait().max(), "default: its line, 12.25 s");
   }
 
   @Test
