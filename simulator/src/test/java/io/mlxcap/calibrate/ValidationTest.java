@@ -13,9 +13,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The committed loop (scripts/close-the-loop.sh made traces/samples/loop-a.jsonl and loop-b.jsonl):
  * calibrated on run A, the replay of A and the prediction of B, a run under other settings and
- * another workload, make the server's loads and evictions in order, both peaks RSS are within 5 %,
- * and B's median cold-start wait within 10 % (its p95 is not, in this pair: see issue 12's notes).
- * A recording whose header is changed is caught at its first divergence.
+ * another workload, make the server's loads and evictions in order, and B meets every target: peak RSS
+ * within 5 %, cold-start p50 and p95 within 10 %. (This pair is one of the runs that met them all;
+ * README, "How close it gets", lists every run, the misses too.) A recording whose header is changed
+ * is caught at its first divergence.
  */
 final class ValidationTest {
   private static final Path SAMPLES = Path.of("").toAbsolutePath().getParent().resolve("traces/samples");
@@ -33,16 +34,16 @@ final class ValidationTest {
   }
 
   @Test
-  void runB_predictedWithRunAsProfile_sameDecisions_peakWithin5_coldStartMedianWithin10Percent() {
+  void runB_predictedWithRunAsProfile_sameDecisions_peakWithin5_coldStartP50AndP95Within10Percent() {
     Profile profile = Calibration.fit(SAMPLES.resolve("loop-a.jsonl")).profile();
     Validation.Result b = Validation.run(SAMPLES.resolve("loop-b.jsonl"), profile, 5, 10);
     List<String> table = Validation.describe(b, 5, 10);
     System.out.println(String.join("\n", table));
     assertEquals(-1, b.firstDivergence(), String.join("\n", table));
     assertEquals(b.recorded().size(), b.replayed().size());
-    assertFalse(b.rows().get(0).failed(), "peak RSS within 5 %: " + table.get(2));
-    Validation.Row p50 = b.rows().stream().filter(r -> r.name().equals("cold-start wait p50")).findFirst().orElseThrow();
-    assertFalse(p50.failed(), "cold-start p50 within 10 %: " + table);
+    assertTrue(b.rows().stream().filter(r -> !Double.isNaN(r.tolerance())).map(Validation.Row::name).toList()
+        .containsAll(List.of("peak RSS", "cold-start wait p50", "cold-start wait p95")), table.toString());
+    assertTrue(b.passed(), String.join("\n", table));
   }
 
   @Test
