@@ -38,75 +38,105 @@ public final class Calibration {
    * @throws InvalidInputException when the trace has nothing to fit (no loads or no memory samples)
    */
   public static Result fit(Path trace) {
-    TraceHeader header;
-    List<long[]> loads = new ArrayList<>(); // bytes, duration ns, bytes evicted to make room for it
+    return fit(List.of(trace));
+  }
+
+  /**
+   * Fits the recordings {@code traces} together, each a process of its own (its own warm-up, its own
+   * loads so far): one profile from more loads, samples and requests than one run has. The host's
+   * RAM is the first recording's.
+   *
+   * @throws InvalidInputException when one has nothing to fit (no loads or no memory samples)
+   */
+  public static Result fit(List<Path> traces) {
+    TraceHeader header = null;
+    // bytes, duration ns, bytes evicted to make room for it, its place among its process's loads
+    List<long[]> loads = new ArrayList<>();
     List<String> loadModels = new ArrayList<>();
     Map<String, List<Long>> bytesByModel = new LinkedHashMap<>();
     List<double[]> memory = new ArrayList<>(); // rss - resident, loads done, rss, resident, loading expected bytes
+    List<Serving> during = new ArrayList<>(); // beside each memory sample: the request being served then
     List<Long> other = new ArrayList<>();
-    Map<String, long[]> requests = new HashMap<>(); // id -> prompt tokens (and the model's index via names)
-    Map<String, String> requestModel = new HashMap<>();
     Map<String, List<double[]>> service = new LinkedHashMap<>(); // model -> (prompt, output, seconds)
-    List<Serving> servings = new ArrayList<>();
-    try (TraceReader reader = TraceReader.open(trace, TraceReader.Mode.STRICT)) {
-      header = reader.header();
-      ModelTable table = header.models().orElseThrow(() -> new InvalidInputException(trace
-          + " has no model table in its header: calibrate needs a recording made by mlxcap serve"));
-      Map<String, Long> resident = new HashMap<>();
-      Map<String, Long> loading = new HashMap<>();
-      int loadsDone = 0;
-      int loadsStarted = 0;
-      // Evictions written at a load's start (the same decision) made room for it; the server frees them while it loads.
-      long evictedAt = -1;
-      long evictedBytes = 0;
-      Map<String, Long> freedForLoad = new HashMap<>();
-      for (TraceEvent e = reader.next(); e != null; e = reader.next()) {
-        if (e instanceof TraceEvent.LoadStart s) {
-          loading.put(s.model(), Math.max(0, s.expectedBytes()));
-          loadsStarted++;
-          freedForLoad.put(s.model(), s.timeNanos() == evictedAt ? evictedBytes : 0);
-          evictedBytes = 0;
-        } else if (e instanceof TraceEvent.Load l) {
-          loading.remove(l.model());
-          resident.put(l.model(), l.bytes());
-          loadsDone++;
-          Long freed = freedForLoad.remove(l.model());
-          loads.add(new long[] {l.bytes(), l.durationNanos(), freed == null ? 0 : freed});
-          loadModels.add(l.model());
-          bytesByModel.computeIfAbsent(l.model(), m -> new ArrayList<>()).add(l.bytes());
-        } else if (e instanceof TraceEvent.LoadFailed f) {
-          loading.remove(f.model());
-        } else if (e instanceof TraceEvent.Evict v) {
-          resident.remove(v.model());
-          if (v.timeNanos() != evictedAt) {
-            evictedAt = v.timeNanos();
+    for (Path trace : traces) {
+      Map<String, long[]> requests = new HashMap<>(); // id -> prompt tokens
+      Map<String, String> requestModel = new HashMap<>();
+      List<Serving> servings = new ArrayList<>();
+      int firstSample = memory.size();
+      int firstLoad = loads.size();
+      try (TraceReader reader = TraceReader.open(trace, TraceReader.Mode.STRICT)) {
+        TraceHeader h = reader.header();
+        header = header == null ? h : header;
+        ModelTable table = h.models().orElseThrow(() -> new InvalidInputException(trace
+            + " has no model table in its header: calibrate needs a recording made by mlxcap serve"));
+        Map<String, Long> resident = new HashMap<>();
+        Map<String, Long> loading = new HashMap<>();
+        int loadsDone = 0;
+        int loadsStarted = 0;
+        // Evictions written at a load's start (the same decision) made room for it; the server frees them while it loads.
+        long evictedAt = -1;
+        long evictedBytes = 0;
+        Map<String, Long> freedForLoad = new HashMap<>();
+        for (TraceEvent e = reader.next(); e != null; e = reader.next()) {
+          if (e instanceof TraceEvent.LoadStart s) {
+            loading.put(s.model(), Math.max(0, s.expectedBytes()));
+            loadsStarted++;
+            freedForLoad.put(s.model(), s.timeNanos() == evictedAt ? evictedBytes : 0);
             evictedBytes = 0;
-          }
-          evictedBytes += v.bytes();
-        } else if (e instanceof TraceEvent.Memory m && m.rssBytes() > 0) {
-          long res = resident.values().stream().mapToLong(Long::longValue).sum();
-          long inFlight = loading.values().stream().mapToLong(Long::longValue).sum();
-          memory.add(new double[] {m.rssBytes() - res, loadsDone, m.rssBytes(), res, inFlight, loadsStarted, m.timeNanos()});
-          if (m.hostUsedBytes() > 0) {
-            other.add(Math.max(0, m.hostUsedBytes() - m.rssBytes()));
-          }
-        } else if (e instanceof TraceEvent.Request r) {
-          requests.put(r.id(), new long[] {r.promptTokens()});
-          table.find(r.model()).map(ModelSpec::name).ifPresent(name -> requestModel.put(r.id(), name));
-        } else if (e instanceof TraceEvent.RequestDone d && d.status() == TraceEvent.Status.OK
-            && d.serviceNanos() != TraceEvent.UNKNOWN && d.outputTokens() != TraceEvent.UNKNOWN) {
-          long[] r = requests.remove(d.id());
-          String model = requestModel.remove(d.id());
-          if (r != null && model != null && r[0] != TraceEvent.UNKNOWN) {
-            service.computeIfAbsent(model, m -> new ArrayList<>()).add(new double[] {r[0], d.outputTokens(), d.serviceNanos() / 1e9});
-            servings.add(new Serving(d.timeNanos() - d.serviceNanos(), d.timeNanos(), model, r[0] + d.outputTokens()));
+          } else if (e instanceof TraceEvent.Load l) {
+            loading.remove(l.model());
+            resident.put(l.model(), l.bytes());
+            loadsDone++;
+            Long freed = freedForLoad.remove(l.model());
+            loads.add(new long[] {l.bytes(), l.durationNanos(), freed == null ? 0 : freed, loadsDone - 1});
+            loadModels.add(l.model());
+            bytesByModel.computeIfAbsent(l.model(), m -> new ArrayList<>()).add(l.bytes());
+          } else if (e instanceof TraceEvent.LoadFailed f) {
+            loading.remove(f.model());
+          } else if (e instanceof TraceEvent.Evict v) {
+            resident.remove(v.model());
+            if (v.timeNanos() != evictedAt) {
+              evictedAt = v.timeNanos();
+              evictedBytes = 0;
+            }
+            evictedBytes += v.bytes();
+          } else if (e instanceof TraceEvent.Memory m && m.rssBytes() > 0) {
+            long res = resident.values().stream().mapToLong(Long::longValue).sum();
+            long inFlight = loading.values().stream().mapToLong(Long::longValue).sum();
+            memory.add(new double[] {m.rssBytes() - res, loadsDone, m.rssBytes(), res, inFlight, loadsStarted, m.timeNanos()});
+            if (m.hostUsedBytes() > 0) {
+              other.add(Math.max(0, m.hostUsedBytes() - m.rssBytes()));
+            }
+          } else if (e instanceof TraceEvent.Request r) {
+            requests.put(r.id(), new long[] {r.promptTokens()});
+            table.find(r.model()).map(ModelSpec::name).ifPresent(name -> requestModel.put(r.id(), name));
+          } else if (e instanceof TraceEvent.RequestDone d && d.status() == TraceEvent.Status.OK
+              && d.serviceNanos() != TraceEvent.UNKNOWN && d.outputTokens() != TraceEvent.UNKNOWN) {
+            long[] r = requests.remove(d.id());
+            String model = requestModel.remove(d.id());
+            if (r != null && model != null && r[0] != TraceEvent.UNKNOWN) {
+              service.computeIfAbsent(model, m -> new ArrayList<>()).add(new double[] {r[0], d.outputTokens(), d.serviceNanos() / 1e9});
+              servings.add(new Serving(d.timeNanos() - d.serviceNanos(), d.timeNanos(), model, r[0] + d.outputTokens()));
+            }
           }
         }
       }
-    }
-    if (loads.isEmpty() || memory.isEmpty()) {
-      throw new InvalidInputException(trace + " has " + loads.size() + " load lines and " + memory.size()
-          + " memory samples; calibrate needs both (a recording of mlxcap serve that loaded models)");
+      if (loads.size() == firstLoad || memory.size() == firstSample) {
+        throw new InvalidInputException(trace + " has " + (loads.size() - firstLoad) + " load lines and " + (memory.size() - firstSample)
+            + " memory samples; calibrate needs both (a recording of mlxcap serve that loaded models)");
+      }
+      for (double[] m : memory.subList(firstSample, memory.size())) {
+        // Which request was generating when the sample was taken (one worker: at most one, usually).
+        Serving in = null;
+        int count = 0;
+        for (Serving sv : servings) {
+          if (sv.start() < m[6] && m[6] < sv.end()) {
+            in = sv;
+            count++;
+          }
+        }
+        during.add(count == 1 ? in : count == 0 ? null : Serving.MANY);
+      }
     }
     List<String> quality = new ArrayList<>();
     Map<String, Figure> host = new LinkedHashMap<>();
@@ -115,19 +145,6 @@ public final class Calibration {
       host.put("other_bytes", new Figure(median(other), other.size(), "memory samples: host RAM in use minus the server's RSS (median)"));
     }
     LoadSpread spread = fitLoads(loads, loadModels, host, quality);
-    List<Serving> during = new ArrayList<>();
-    for (double[] m : memory) {
-      // Which request was generating when the sample was taken (one worker: at most one, usually).
-      Serving in = null;
-      int count = 0;
-      for (Serving s : servings) {
-        if (s.start() < m[6] && m[6] < s.end()) {
-          in = s;
-          count++;
-        }
-      }
-      during.add(count == 1 ? in : count == 0 ? null : Serving.MANY);
-    }
     double[] line = fitMemory(memory, during, host, quality);
     Map<String, List<Double>> perToken = new LinkedHashMap<>();
     for (int i = 0; i < memory.size(); i++) {
@@ -150,7 +167,7 @@ public final class Calibration {
       quality.add(String.format(Locale.ROOT, "working mem.  %-30s %s per token of context, from %d samples", model,
           ByteSize.format(Math.round(kv)), values.size()));
     });
-    return new Result(Profile.of(host, spread, models, trace.toString()), quality);
+    return new Result(Profile.of(host, spread, models, names(traces)), quality);
   }
 
   /**
@@ -173,8 +190,16 @@ public final class Calibration {
    */
   private static LoadSpread fitLoads(List<long[]> all, List<String> allModels, Map<String, Figure> host,
       List<String> quality) {
-    int warm = all.size() >= WARMUP_LOADS + 3 ? WARMUP_LOADS : 0;
-    List<long[]> loads = all.subList(warm, all.size());
+    // The warm-up is each process's first loads (their place among its loads), kept apart when at
+    // least 3 loads are left for the line.
+    int warm = all.stream().filter(l -> l[3] >= WARMUP_LOADS).count() >= 3 ? WARMUP_LOADS : 0;
+    List<Integer> later = new ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      if (all.get(i)[3] >= warm) {
+        later.add(i);
+      }
+    }
+    List<long[]> loads = later.stream().map(all::get).toList();
     int n = loads.size();
     double[] bytes = new double[n];
     double[] seconds = new double[n];
@@ -244,13 +269,20 @@ public final class Calibration {
     for (int i = 0; i < all.size(); i++) {
       expected[i] = overhead + all.get(i)[0] / bandwidth + delay * all.get(i)[2];
     }
+    // Each place of the warm-up: how much longer than the line it took (the median over processes).
     List<Double> warmup = new ArrayList<>();
-    for (int i = 0; i < warm; i++) {
-      warmup.add(round6(all.get(i)[1] / 1e9 - expected[i]));
+    for (int place = 0; place < warm; place++) {
+      List<Double> beyond = new ArrayList<>();
+      for (int i = 0; i < all.size(); i++) {
+        if (all.get(i)[3] == place) {
+          beyond.add(all.get(i)[1] / 1e9 - expected[i]);
+        }
+      }
+      warmup.add(round6(medianOf(beyond)));
     }
     // Each model's usual distance from the line, when it loaded often enough to have one.
     Map<String, List<Double>> byModel = new java.util.TreeMap<>();
-    for (int i = warm; i < all.size(); i++) {
+    for (int i : later) {
       byModel.computeIfAbsent(allModels.get(i), m -> new ArrayList<>()).add(all.get(i)[1] / 1e9 - expected[i]);
     }
     Map<String, Double> offsets = new java.util.TreeMap<>();
@@ -262,7 +294,7 @@ public final class Calibration {
     // Every later load's time over its usual one (its line plus its model's offset; the eviction delay
     // taken off, as the simulator adds it apart), centred on the median.
     List<Double> ratios = new ArrayList<>();
-    for (int i = warm; i < all.size(); i++) {
+    for (int i : later) {
       double evicting = delay * all.get(i)[2];
       double usual = expected[i] - evicting + offsets.getOrDefault(allModels.get(i), 0.0);
       if (usual > 0) {
@@ -280,6 +312,11 @@ public final class Calibration {
               e.getKey(), e.getValue() * 1e3)).collect(java.util.stream.Collectors.joining(", "))));
     }
     return new LoadSpread(warmup, relative, offsets);
+  }
+
+  /** The recordings' names as one string: "a.jsonl" or "a.jsonl, b.jsonl". */
+  static String names(List<Path> traces) {
+    return String.join(", ", traces.stream().map(Path::toString).toList());
   }
 
   private static double round6(double value) {

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,12 +20,15 @@ import picocli.CommandLine.Option;
         + "leaves behind (RSS minus the resident models against the loads so far, over the memory samples); what a "
         + "load holds while it runs (samples taken during loads); each model's resident bytes (load lines) and "
         + "prefill and decode rates (served requests) and working memory per token. Every figure in the profile says how many observations it "
-        + "came from. Use it with simulate, sweep, report and validate: --profile FILE.")
+        + "came from. Give --trace several times to fit one profile from several recordings (each its own process: "
+        + "its own warm-up; the tail of the load spread then rests on more loads). Use it with simulate, sweep, report "
+        + "and validate: --profile FILE.")
 final class CalibrateCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--trace", required = true, paramLabel = "FILE", description = "A trace recorded by mlxcap serve.")
-  Path trace;
+  @Option(names = "--trace", required = true, paramLabel = "FILE",
+      description = "A trace recorded by mlxcap serve; give it again for more recordings, fitted together.")
+  List<Path> traces;
 
   @Option(names = {"-o", "--out"}, defaultValue = "host-profile.json", paramLabel = "FILE",
       description = "Where to write the profile. Default: ${DEFAULT-VALUE}.")
@@ -32,9 +36,9 @@ final class CalibrateCommand implements Runnable {
 
   @Override
   public void run() {
-    Calibration.Result result = Calibration.fit(trace);
+    Calibration.Result result = Calibration.fit(traces);
     PrintWriter o = spec.commandLine().getOut();
-    o.println("calibrate     " + trace);
+    o.println("calibrate     " + String.join(", ", traces.stream().map(Path::toString).toList()));
     result.quality().forEach(o::println);
     Profile p = result.profile();
     o.println("host          " + p.host().describe());

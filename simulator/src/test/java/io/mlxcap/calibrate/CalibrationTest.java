@@ -63,7 +63,12 @@ final class CalibrationTest {
 
   /** A recording of loads in {@code order}, each taking the line, the eviction delay and {@code extra}. */
   Path recording(String[] order, double nanosPerEvictedByte, Extra extra) {
-    Path file = dir.resolve("made.jsonl");
+    return recording("made.jsonl", order, nanosPerEvictedByte, extra);
+  }
+
+  /** The same, written to {@code name}. */
+  Path recording(String name, String[] order, double nanosPerEvictedByte, Extra extra) {
+    Path file = dir.resolve(name);
     TraceHeader header = new TraceHeader(Optional.of("2026-12-01T00:00:00Z"), Optional.of("test"), 16L << 30, 2,
         Settings.defaults(TABLE).toEnv(), Optional.of(TABLE));
     try (TraceWriter w = TraceWriter.durable(file, header)) {
@@ -185,6 +190,30 @@ final class CalibrationTest {
     made.sort(null);
     assertEquals(made, spread.relative().stream().map(r -> Math.round(r * 1e4) / 1e4).toList(),
         "fractions of each load's own usual time, the same for a 20 MB and a 100 MB model, large's offset taken off");
+  }
+
+  // Two recordings, two processes: each has its own warm-up (the median of each place is kept), the
+  // line is fitted over the later loads of both, and every figure counts the observations of both.
+  @Test
+  void severalRecordings_areFittedTogether_eachWithItsOwnWarmUp() {
+    Path first = recording("first.jsonl", ORDER, 0, WARMUP_AND_STALL);
+    Path second = recording("second.jsonl", ORDER, 0, (i, model, line) -> i == 0 ? 100_000_000L : i == 1 ? 250_000_000L : 0);
+    Calibration.Result r = Calibration.fit(List.of(first, second));
+    Profile p = r.profile();
+    assertEquals(0.040, p.figures().get("load_overhead_s").value(), 0.002);
+    assertEquals(500e6, p.figures().get("load_bytes_per_s").value(), 5e6);
+    assertEquals(16, p.figures().get("load_bytes_per_s").observations(), "8 later loads of each");
+    assertEquals(List.of(0.2, 0.2), p.host().loadSpread().warmupSeconds().stream().map(w -> Math.round(w * 1e3) / 1e3).toList(),
+        "place 1: 300 and 100 ms, place 2: 150 and 250 ms");
+    assertEquals(16, p.host().loadSpread().relative().size());
+    assertEquals(3 * MB, p.figures().get("growth_per_load_bytes").value(), 0.05 * MB, "loads so far counted in each process");
+    assertEquals(40, p.figures().get("growth_per_load_bytes").observations());
+    assertEquals(10, p.models().get("large").decodeTokensPerSecond().observations(), "both recordings' requests");
+    assertEquals(first + ", " + second, p.source());
+    Path workload = dir.resolve("workload.jsonl"); // arrivals only: nothing to fit, and said so even beside a recording
+    TraceWriter.durable(workload, new TraceHeader(Optional.empty(), Optional.of("test"), TraceEvent.UNKNOWN, (int) TraceEvent.UNKNOWN, java.util.Map.of(), Optional.of(TABLE))).close();
+    assertEquals(workload + " has 0 load lines and 0 memory samples; calibrate needs both (a recording of mlxcap serve that loaded models)",
+        assertThrows(InvalidInputException.class, () -> Calibration.fit(List.of(first, workload))).getMessage());
   }
 
   @Test
