@@ -178,6 +178,9 @@ public final class Calibration {
    */
   static final int WARMUP_LOADS = 2;
 
+  /** Later loads a model needs for its own deviations in place of the pooled ones. */
+  static final int OWN_SPREAD_LOADS = 30;
+
   /**
    * load duration = overhead + bytes / bandwidth + evicted bytes × delay over the load lines after the
    * warm-up. The line is fitted by Theil–Sen (the median of the slopes between every two loads, then
@@ -293,25 +296,32 @@ public final class Calibration {
     });
     // Every later load's time over its usual one (its line plus its model's offset; the eviction delay
     // taken off, as the simulator adds it apart), centred on the median.
-    List<Double> ratios = new ArrayList<>();
+    List<double[]> ratios = new ArrayList<>(); // ratio, the load's index
     for (int i : later) {
       double evicting = delay * all.get(i)[2];
       double usual = expected[i] - evicting + offsets.getOrDefault(allModels.get(i), 0.0);
       if (usual > 0) {
-        ratios.add((all.get(i)[1] / 1e9 - evicting) / usual);
+        ratios.add(new double[] {(all.get(i)[1] / 1e9 - evicting) / usual, i});
       }
     }
-    double middle = ratios.isEmpty() ? 1 : medianOf(ratios);
-    List<Double> relative = ratios.stream().map(r -> round6(r / middle - 1)).sorted().toList();
+    double middle = ratios.isEmpty() ? 1 : medianOf(ratios.stream().map(r -> r[0]).toList());
+    List<Double> relative = ratios.stream().map(r -> round6(r[0] / middle - 1)).sorted().toList();
+    // A model loaded often enough has its own tail: the large models' loads stray less, as fractions, than the small ones'.
+    Map<String, List<Double>> own = new java.util.TreeMap<>();
+    for (double[] r : ratios) {
+      own.computeIfAbsent(allModels.get((int) r[1]), m -> new ArrayList<>()).add(round6(r[0] / middle - 1));
+    }
+    own.values().removeIf(v -> v.size() < OWN_SPREAD_LOADS);
     if (!relative.isEmpty()) {
       quality.add(String.format(Locale.ROOT, "load spread   %+.0f %% to %+.0f %% off their usual time, from %d loads%s%s",
           relative.get(0) * 100, relative.get(relative.size() - 1) * 100, relative.size(),
           warmup.isEmpty() ? "" : "; the first " + warm + " " + warmup.stream().map(w -> String.format(Locale.ROOT, "%+.0f", w * 1e3))
               .collect(java.util.stream.Collectors.joining(" and ")) + " ms (warm-up)",
           offsets.isEmpty() ? "" : "; usual offsets " + offsets.entrySet().stream().map(e -> String.format(Locale.ROOT, "%s %+.0f ms",
-              e.getKey(), e.getValue() * 1e3)).collect(java.util.stream.Collectors.joining(", "))));
+              e.getKey(), e.getValue() * 1e3)).collect(java.util.stream.Collectors.joining(", ")))
+          + (own.isEmpty() ? "" : "; their own deviations for " + String.join(", ", own.keySet())));
     }
-    return new LoadSpread(warmup, relative, offsets);
+    return new LoadSpread(warmup, relative, offsets, own);
   }
 
   /** The recordings' names as one string: "a.jsonl" or "a.jsonl, b.jsonl". */

@@ -80,12 +80,17 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
       loadSpread.relative().forEach(spread.putArray("relative")::add);
       ObjectNode offsets = spread.putObject("model_offset_s");
       loadSpread.offsetSeconds().forEach(offsets::put);
+      if (!loadSpread.relativeByModel().isEmpty()) {
+        ObjectNode own = spread.putObject("relative_by_model");
+        loadSpread.relativeByModel().forEach((model, values) -> values.forEach(own.putArray(model)::add));
+      }
       spread.put("observations", loadSpread.relative().size());
       spread.put("how", "load lines: warmup_s, the process's first loads, seconds beyond the line, in order (a simulated"
           + " process's first loads take them); model_offset_s, each model's median seconds beyond the line (models with 3"
           + " or more later loads); relative, every later load's time over its usual one (line + offset, the eviction"
           + " delay taken off), over the median of that, minus 1, sorted (the process's n-th later load takes its model's"
-          + " usual time times 1 + one of them)");
+          + " usual time times 1 + one of them); relative_by_model, the same of one model, in place of relative for it,"
+          + " for models with 30 or more later loads");
     }
     ObjectNode models = root.putObject("models");
     this.models.forEach((name, m) -> {
@@ -160,9 +165,15 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
     Map<String, Double> offsets = new LinkedHashMap<>();
     spread.path("model_offset_s").fields().forEachRemaining(e -> offsets.put(e.getKey(),
         number(file, SPREAD + ".model_offset_s." + e.getKey(), e.getValue())));
+    Map<String, List<Double>> own = new LinkedHashMap<>();
+    spread.path("relative_by_model").fields().forEachRemaining(e -> {
+      List<Double> values = new ArrayList<>();
+      e.getValue().forEach(v -> values.add(number(file, SPREAD + ".relative_by_model." + e.getKey(), v)));
+      own.put(e.getKey(), values);
+    });
     HostProfile profile;
     try {
-      profile = hostOf(figures, new LoadSpread(warmup, relative, offsets));
+      profile = hostOf(figures, new LoadSpread(warmup, relative, offsets, own));
     } catch (InvalidInputException e) {
       throw new InvalidInputException("--profile " + file + ": " + e.getMessage());
     }

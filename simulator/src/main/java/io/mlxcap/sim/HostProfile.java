@@ -77,7 +77,8 @@ public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes,
    * The load times of one replay's models, {@code names[i]} resident at {@code bytes[i]}, worked out
    * once for its many loads. It counts the loads it is asked for: the process's first loads take the
    * warm-up times in order, whatever their model; the n-th load after them takes its model's usual
-   * time (line plus offset) times 1 + the n-th deviation of the spread, in a fixed scrambled order
+   * time (line plus offset) times 1 + the n-th deviation of the spread (the model's own deviations
+   * when the profile has them, else the pooled ones), in a fixed scrambled order
    * that uses each deviation once in every round of as many loads. The deviations are the machine's,
    * pooled over models, so they are dealt out by the process's count, not by each model's: a model's
    * count would give every model the same few first ones in a short replay.
@@ -85,12 +86,14 @@ public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes,
   public LoadClock loadClock(String[] names, long[] bytes) {
     long[] line = new long[names.length];
     long[] offset = new long[names.length];
+    double[][] deviations = new double[names.length][];
     for (int i = 0; i < names.length; i++) {
       line[i] = loadNanos(bytes[i]);
       offset[i] = Math.round(loadSpread.offsetSeconds().getOrDefault(names[i], 0.0) * 1e9);
+      deviations[i] = loadSpread.relativeByModel().getOrDefault(names[i], loadSpread.relative()).stream()
+          .mapToDouble(Double::doubleValue).toArray();
     }
-    return new LoadClock(line, offset, loadSpread.warmupSeconds().stream().mapToLong(w -> Math.round(w * 1e9)).toArray(),
-        loadSpread.relative().stream().mapToDouble(Double::doubleValue).toArray());
+    return new LoadClock(line, offset, loadSpread.warmupSeconds().stream().mapToLong(w -> Math.round(w * 1e9)).toArray(), deviations);
   }
 
   /** The load times of one replay (see {@link #loadClock}); one per replay. */
@@ -98,16 +101,19 @@ public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes,
     private final long[] line;
     private final long[] offset;
     private final long[] warmup;
-    private final double[] relative;
-    private final long stride;
+    private final double[][] deviations;
+    private final long[] stride;
     private long loads;
 
-    LoadClock(long[] line, long[] offset, long[] warmup, double[] relative) {
+    LoadClock(long[] line, long[] offset, long[] warmup, double[][] deviations) {
       this.line = line;
       this.offset = offset;
       this.warmup = warmup;
-      this.relative = relative;
-      this.stride = relative.length == 0 ? 1 : stride(relative.length);
+      this.deviations = deviations;
+      this.stride = new long[deviations.length];
+      for (int i = 0; i < deviations.length; i++) {
+        stride[i] = deviations[i].length == 0 ? 1 : stride(deviations[i].length);
+      }
     }
 
     /** Nanoseconds the process's next load, of model {@code model} (an index), takes. */
@@ -115,10 +121,11 @@ public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes,
       if (loads < warmup.length) {
         return Math.max(0, line[model] + warmup[(int) loads++]);
       }
+      double[] relative = deviations[model];
       int size = relative.length;
       long n = loads++ - warmup.length;
       long usual = line[model] + offset[model];
-      return Math.max(0, usual + (size == 0 ? 0 : Math.round(usual * relative[(int) ((n % size) * stride % size)])));
+      return Math.max(0, usual + (size == 0 ? 0 : Math.round(usual * relative[(int) ((n % size) * stride[model] % size)])));
     }
   }
 

@@ -18,10 +18,18 @@ import java.util.Map;
  * @param offsetSeconds each model's usual distance from the line (the median of its own loads, for
  *     models loaded often enough to have one): a model whose tensors load slower than its bytes
  *     say keeps that; models not named here sit on the line
+ * @param relativeByModel a model's own deviations in place of the pooled ones, for models loaded often
+ *     enough that their own tail is measured (calibrate: 30 later loads, which several recordings give)
  */
-public record LoadSpread(List<Double> warmupSeconds, List<Double> relative, Map<String, Double> offsetSeconds) {
+public record LoadSpread(List<Double> warmupSeconds, List<Double> relative, Map<String, Double> offsetSeconds,
+    Map<String, List<Double>> relativeByModel) {
   /** No spread: every load takes the line. */
   public static final LoadSpread NONE = new LoadSpread(List.of(), List.of(), Map.of());
+
+  /** A spread pooled over all models. */
+  public LoadSpread(List<Double> warmupSeconds, List<Double> relative, Map<String, Double> offsetSeconds) {
+    this(warmupSeconds, relative, offsetSeconds, Map.of());
+  }
 
   public LoadSpread {
     require(warmupSeconds.stream().allMatch(Double::isFinite), "the warm-up load times must be numbers");
@@ -30,11 +38,19 @@ public record LoadSpread(List<Double> warmupSeconds, List<Double> relative, Map<
     warmupSeconds = List.copyOf(warmupSeconds);
     relative = relative.stream().sorted().toList();
     offsetSeconds = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(offsetSeconds));
+    java.util.TreeMap<String, List<Double>> own = new java.util.TreeMap<>();
+    relativeByModel.forEach((model, values) -> {
+      require(values.stream().allMatch(r -> Double.isFinite(r) && r > -1), "the relative load spread must be numbers above -1");
+      if (!values.isEmpty()) {
+        own.put(model, values.stream().sorted().toList());
+      }
+    });
+    relativeByModel = java.util.Collections.unmodifiableMap(own);
   }
 
   /** True when loads take the line exactly. */
   public boolean isNone() {
-    return warmupSeconds.isEmpty() && relative.isEmpty() && offsetSeconds.isEmpty();
+    return warmupSeconds.isEmpty() && relative.isEmpty() && offsetSeconds.isEmpty() && relativeByModel.isEmpty();
   }
 
   private static void require(boolean condition, String message) {

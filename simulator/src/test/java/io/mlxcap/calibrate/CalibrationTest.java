@@ -216,6 +216,34 @@ final class CalibrationTest {
         assertThrows(InvalidInputException.class, () -> Calibration.fit(List.of(first, workload))).getMessage());
   }
 
+  // A model loaded 30 times after the warm-up has its own deviations (here small's, some 20 % slow);
+  // one loaded 3 times keeps the pool. They survive the profile's file.
+  @Test
+  void aModelLoadedOftenEnough_hasItsOwnDeviations() throws Exception {
+    List<String> order = new java.util.ArrayList<>(List.of("small", "medium"));
+    for (int j = 0; j < Calibration.OWN_SPREAD_LOADS; j++) {
+      order.add("small");
+      order.add("medium");
+      if (j % 10 == 5) {
+        order.add("large");
+      }
+    }
+    java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+    Extra extra = (i, model, line) -> i >= 2 && model.equals("small") && seen.merge(model, 1, Integer::sum) % 5 == 0
+        ? Math.round(line * 0.2) : 0;
+    Profile p = Calibration.fit(recording(order.toArray(String[]::new), 0, extra)).profile();
+    LoadSpread spread = p.host().loadSpread();
+    assertEquals(java.util.Set.of("small", "medium"), spread.relativeByModel().keySet(), spread.toString());
+    assertEquals(Calibration.OWN_SPREAD_LOADS, spread.relativeByModel().get("small").size());
+    assertEquals(6, spread.relativeByModel().get("small").stream().filter(r -> Math.abs(r - 0.2) < 0.01).count(),
+        "small's every fifth load, 20 % slow: " + spread.relativeByModel().get("small"));
+    assertTrue(spread.relativeByModel().get("medium").stream().allMatch(r -> Math.abs(r) < 0.01), "medium's loads are all on the line");
+    assertEquals(2 * Calibration.OWN_SPREAD_LOADS + 3, spread.relative().size(), "the pool keeps every later load");
+    Path file = dir.resolve("own.json");
+    p.write(file);
+    assertEquals(p.host(), Profile.read(file).host());
+  }
+
   @Test
   void profile_roundTripsThroughItsFile_andReplacesTheTablesFigures() throws Exception {
     Profile p = Calibration.fit(recording(0.1)).profile();

@@ -54,6 +54,16 @@ final class LoadClockTest {
     }
   }
 
+  // A model with deviations of its own takes them (by the same process count); the others take the pool.
+  @Test
+  void aModelsOwnDeviations_replaceThePoolForIt() {
+    HostProfile.LoadClock clock = clock(new LoadSpread(List.of(), List.of(0.5), Map.of(), Map.of("b", List.of(0.1, -0.1))));
+    assertEquals(1_500_000_000L, clock.next(0), "a: the pool, + 50 %");
+    assertEquals(2_200_000_000L, clock.next(1), "b: its own (sorted -10 %, +10 %), load 2 of the process: stride 1, index 1: + 10 %");
+    assertEquals(1_800_000_000L, clock.next(1), "b: its own, load 3: index 0: - 10 %");
+    assertEquals(1_500_000_000L, clock.next(0));
+  }
+
   @Test
   void noSpread_everyLoadTakesTheLine() {
     HostProfile.LoadClock clock = clock(LoadSpread.NONE);
