@@ -301,10 +301,12 @@ public final class Calibration {
       double evicting = delay * all.get(i)[2];
       double usual = expected[i] - evicting + offsets.getOrDefault(allModels.get(i), 0.0);
       if (usual > 0) {
-        ratios.add(new double[] {(all.get(i)[1] / 1e9 - evicting) / usual, i});
+        // Not below 0: with few loads the delay fitted per evicted byte can exceed what a load took.
+        ratios.add(new double[] {Math.max(0, all.get(i)[1] / 1e9 - evicting) / usual, i});
       }
     }
-    double middle = ratios.isEmpty() ? 1 : medianOf(ratios.stream().map(r -> r[0]).toList());
+    double median = ratios.isEmpty() ? 1 : medianOf(ratios.stream().map(r -> r[0]).toList());
+    double middle = median > 0 ? median : 1;
     List<Double> relative = ratios.stream().map(r -> round6(r[0] / middle - 1)).sorted().toList();
     // A model loaded often enough has its own tail: the large models' loads stray less, as fractions, than the small ones'.
     Map<String, List<Double>> own = new java.util.TreeMap<>();

@@ -33,14 +33,14 @@ public record LoadSpread(List<Double> warmupSeconds, List<Double> relative, Map<
 
   public LoadSpread {
     require(warmupSeconds.stream().allMatch(Double::isFinite), "the warm-up load times must be numbers");
-    require(relative.stream().allMatch(r -> Double.isFinite(r) && r > -1), "the relative load spread must be numbers above -1");
+    require(relative.stream().allMatch(r -> Double.isFinite(r) && r >= -1), "the relative load spread must be numbers of at least -1");
     require(offsetSeconds.values().stream().allMatch(Double::isFinite), "the models' load-time offsets must be numbers");
     warmupSeconds = List.copyOf(warmupSeconds);
     relative = relative.stream().sorted().toList();
     offsetSeconds = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(offsetSeconds));
     java.util.TreeMap<String, List<Double>> own = new java.util.TreeMap<>();
     relativeByModel.forEach((model, values) -> {
-      require(values.stream().allMatch(r -> Double.isFinite(r) && r > -1), "the relative load spread must be numbers above -1");
+      require(values.stream().allMatch(r -> Double.isFinite(r) && r >= -1), "the relative load spread must be numbers of at least -1");
       if (!values.isEmpty()) {
         own.put(model, values.stream().sorted().toList());
       }

@@ -244,6 +244,18 @@ final class CalibrationTest {
     assertEquals(p.host(), Profile.read(file).host());
   }
 
+  // A load that took less than the delay fitted for what it evicted (seen on a real recording of a
+  // few loads): its deviation is -100 %, not below, and the profile is still made.
+  @Test
+  void aLoadFasterThanItsEvictionDelay_isADeviationOfMinus100Percent() {
+    String[] order = {"small", "medium", "large", "small", "large", "medium", "small", "large", "small", "medium", "large",
+        "medium", "small", "medium", "large", "small"};
+    Extra extra = (i, model, line) -> i == 8 ? -line - 95_000_000L : 0; // load 9 evicted 200 MB: 100 ms of delay, took 5 ms
+    Profile p = Calibration.fit(recording(order, 0.5, extra)).profile();
+    assertEquals(5e-10, p.host().loadSecondsPerEvictedByte(), 0.5e-10);
+    assertEquals(-1, p.host().loadSpread().relative().get(0), 1e-9, p.host().loadSpread().toString());
+  }
+
   @Test
   void profile_roundTripsThroughItsFile_andReplacesTheTablesFigures() throws Exception {
     Profile p = Calibration.fit(recording(0.1)).profile();
