@@ -296,23 +296,28 @@ public final class Calibration {
     });
     // Every later load's time over its usual one (its line plus its model's offset; the eviction delay
     // taken off, as the simulator adds it apart), centred on the median.
-    List<double[]> ratios = new ArrayList<>(); // ratio, the load's index
+    List<Double> ratios = new ArrayList<>();
+    List<String> ratioModels = new ArrayList<>();
     for (int i : later) {
       double evicting = delay * all.get(i)[2];
       double usual = expected[i] - evicting + offsets.getOrDefault(allModels.get(i), 0.0);
       if (usual > 0) {
         // Not below 0: with few loads the delay fitted per evicted byte can exceed what a load took.
-        ratios.add(new double[] {Math.max(0, all.get(i)[1] / 1e9 - evicting) / usual, i});
+        ratios.add(Math.max(0, all.get(i)[1] / 1e9 - evicting) / usual);
+        ratioModels.add(allModels.get(i));
       }
     }
-    double median = ratios.isEmpty() ? 1 : medianOf(ratios.stream().map(r -> r[0]).toList());
+    double median = ratios.isEmpty() ? 1 : medianOf(ratios);
     double middle = median > 0 ? median : 1;
-    List<Double> relative = ratios.stream().map(r -> round6(r[0] / middle - 1)).sorted().toList();
+    List<Double> relative = new ArrayList<>();
     // A model loaded often enough has its own tail: the large models' loads stray less, as fractions, than the small ones'.
     Map<String, List<Double>> own = new java.util.TreeMap<>();
-    for (double[] r : ratios) {
-      own.computeIfAbsent(allModels.get((int) r[1]), m -> new ArrayList<>()).add(round6(r[0] / middle - 1));
+    for (int k = 0; k < ratios.size(); k++) {
+      double deviation = round6(ratios.get(k) / middle - 1);
+      relative.add(deviation);
+      own.computeIfAbsent(ratioModels.get(k), m -> new ArrayList<>()).add(deviation);
     }
+    relative.sort(null);
     own.values().removeIf(v -> v.size() < OWN_SPREAD_LOADS);
     if (!relative.isEmpty()) {
       quality.add(String.format(Locale.ROOT, "load spread   %+.0f %% to %+.0f %% off their usual time, from %d loads%s%s",
@@ -327,7 +332,7 @@ public final class Calibration {
   }
 
   /** The recordings' names as one string: "a.jsonl" or "a.jsonl, b.jsonl". */
-  static String names(List<Path> traces) {
+  private static String names(List<Path> traces) {
     return String.join(", ", traces.stream().map(Path::toString).toList());
   }
 

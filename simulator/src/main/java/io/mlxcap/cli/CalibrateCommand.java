@@ -39,9 +39,9 @@ final class CalibrateCommand implements Runnable {
   public void run() {
     Calibration.Result result = Calibration.fit(traces);
     PrintWriter o = spec.commandLine().getOut();
-    o.println("calibrate     " + String.join(", ", traces.stream().map(Path::toString).toList()));
-    result.quality().forEach(o::println);
     Profile p = result.profile();
+    o.println("calibrate     " + p.source());
+    result.quality().forEach(o::println);
     o.println("host          " + p.host().describe());
     try {
       p.write(out);

@@ -2,8 +2,6 @@ package io.mlxcap.sim;
 
 import io.mlxcap.ByteSize;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.Locale;
 
 /**

@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * How measured loads spread around the load-time line of a {@link HostProfile}, in three parts, each measured by
- * {@code calibrate} from a recording:
+ * How measured loads spread around the load-time line of a {@link HostProfile}, each part measured
+ * by {@code calibrate} from one recording or several:
  *
  * @param warmupSeconds how much longer than the line the process's first loads took, in order (the
  *     engine starting, the JIT compiling the load path): the simulated process's first loads take
@@ -33,16 +33,14 @@ public record LoadSpread(List<Double> warmupSeconds, List<Double> relative, Map<
 
   public LoadSpread {
     require(warmupSeconds.stream().allMatch(Double::isFinite), "the warm-up load times must be numbers");
-    require(relative.stream().allMatch(r -> Double.isFinite(r) && r >= -1), "the relative load spread must be numbers of at least -1");
     require(offsetSeconds.values().stream().allMatch(Double::isFinite), "the models' load-time offsets must be numbers");
     warmupSeconds = List.copyOf(warmupSeconds);
-    relative = relative.stream().sorted().toList();
+    relative = deviations(relative);
     offsetSeconds = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(offsetSeconds));
     java.util.TreeMap<String, List<Double>> own = new java.util.TreeMap<>();
     relativeByModel.forEach((model, values) -> {
-      require(values.stream().allMatch(r -> Double.isFinite(r) && r >= -1), "the relative load spread must be numbers of at least -1");
       if (!values.isEmpty()) {
-        own.put(model, values.stream().sorted().toList());
+        own.put(model, deviations(values));
       }
     });
     relativeByModel = java.util.Collections.unmodifiableMap(own);
@@ -51,6 +49,12 @@ public record LoadSpread(List<Double> warmupSeconds, List<Double> relative, Map<
   /** True when loads take the line exactly. */
   public boolean isNone() {
     return warmupSeconds.isEmpty() && relative.isEmpty() && offsetSeconds.isEmpty() && relativeByModel.isEmpty();
+  }
+
+  /** {@code values} checked (a load can be at most 100 % faster than usual) and sorted. */
+  private static List<Double> deviations(List<Double> values) {
+    require(values.stream().allMatch(r -> Double.isFinite(r) && r >= -1), "the relative load spread must be numbers of at least -1");
+    return values.stream().sorted().toList();
   }
 
   private static void require(boolean condition, String message) {
