@@ -29,8 +29,9 @@ import picocli.CommandLine.Option;
 @Command(name = "bench-server", mixinStandardHelpOptions = true,
     description = "Benchmark the server in this process: (1) hit-path latency of N sequential OpenAI requests with "
         + "max_tokens=1 on the smallest model over one kept-alive connection (a plain HTTP/1.1 client), after a warm-up, "
-        + "against the time generate() alone takes, so the difference is the server's overhead (HTTP, JSON, queue, "
-        + "cache), and against two bare Javalin handlers with the same client, one calling generate() and one empty; "
+        + "each request's end to end less its own generation (the Server-Timing header the server sends), which is the "
+        + "server's overhead (HTTP, JSON, queue, cache); beside it generate() alone in a loop and after a 1 ms pause each, "
+        + "and two bare Javalin handlers with the same client, one calling generate() and one empty; "
         + "(2) for each model, load time and effective bandwidth against a raw read of the same weights file, in the "
         + "same run (page cache warm for both), with the median and worst load beside the best: the spread a host profile "
         + "carries into predicted waits.")
@@ -79,58 +80,93 @@ final class BenchServerCommand implements Runnable {
       byte[] body = ("{\"model\":\"" + model.name()
           + "\",\"max_tokens\":1,\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
           .getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      long[] http = timed(port, body);
-      long[] generate = new long[requests];
-      long[] bareGenerating;
-      long[] bareEmpty;
+      Timings server = timed(port, body);
+      long[] alone;
+      long[] afterPause;
+      Timings bareGenerating;
+      Timings bareEmpty;
       try (LoadedModel loaded = LoadedModel.load(modelsDir.resolve(SynthModelFile.directoryFor(model.name())))) {
-        for (int i = -warmup; i < requests; i++) {
+        alone = generateAlone(loaded, 0);
+        afterPause = generateAlone(loaded, PAUSE_NANOS);
+        // Yardsticks with the same client: a bare Javalin handler that only calls generate() (and says how
+        // long it took, as the server does), and one that does nothing.
+        bareGenerating = bare(body, ctx -> {
           long start = System.nanoTime();
-          loaded.generate(PROMPT, 1, 0, 0, s -> true);
-          if (i >= 0) {
-            generate[i] = System.nanoTime() - start;
-          }
-        }
-        Arrays.sort(generate);
-        // Yardsticks with the same client: a bare Javalin handler that only calls generate(), and one
-        // that does nothing. On a small shared machine a handler that computes for milliseconds pays
-        // for it in scheduling too; the first shows how much, so what is left is the server's own.
-        bareGenerating = bare(body, ctx -> ctx.json(Map.of("text", loaded.generate(PROMPT, 1, 0, 0, s -> true).text())));
+          String text = loaded.generate(PROMPT, 1, 0, 0, s -> true).text();
+          ctx.header("Server-Timing", ApiServer.serverTiming(System.nanoTime() - start)).json(Map.of("text", text));
+        });
         bareEmpty = bare(body, ctx -> ctx.json(Map.of("ok", true)));
       }
       out.printf(Locale.ROOT, "hit path (%s, max_tokens=1, %d requests, one kept-alive connection): end to end p50 %.2f ms,"
-              + " p99 %.2f ms; generate() alone p50 %.2f ms, p99 %.2f ms; overhead beyond generate() p50 %.2f ms,"
-              + " p99 %.2f ms%n", model.name(), requests, ms(http, 0.5), ms(http, 0.99), ms(generate, 0.5),
-          ms(generate, 0.99), ms(http, 0.5) - ms(generate, 0.5), ms(http, 0.99) - ms(generate, 0.99));
-      out.printf(Locale.ROOT, "yardsticks, same client: a bare Javalin handler calling generate() p50 %.2f ms, p99 %.2f ms"
-              + " (the server adds p50 %.2f ms, p99 %.2f ms to it); an empty bare handler p50 %.2f ms, p99 %.2f ms%n",
-          ms(bareGenerating, 0.5), ms(bareGenerating, 0.99), ms(http, 0.5) - ms(bareGenerating, 0.5),
-          ms(http, 0.99) - ms(bareGenerating, 0.99), ms(bareEmpty, 0.5), ms(bareEmpty, 0.99));
+              + " p99 %.2f ms; its generate() (Server-Timing) p50 %.2f ms; overhead beyond its own generate() p50 %.2f ms,"
+              + " p99 %.2f ms%n", model.name(), requests, ms(server.endToEnd, 0.5), ms(server.endToEnd, 0.99),
+          ms(server.generate, 0.5), ms(server.beyondGenerate, 0.5), ms(server.beyondGenerate, 0.99));
+      out.printf(Locale.ROOT, "generate() alone in a loop p50 %.2f ms, p99 %.2f ms; after a %d ms pause p50 %.2f ms, p99 %.2f ms"
+              + " (the end to end p50 is %.2f ms beyond the loop's: a generation that follows idle time runs slower on this"
+              + " machine, server or not)%n", ms(alone, 0.5), ms(alone, 0.99), PAUSE_NANOS / 1_000_000, ms(afterPause, 0.5),
+          ms(afterPause, 0.99), ms(server.endToEnd, 0.5) - ms(alone, 0.5));
+      out.printf(Locale.ROOT, "yardsticks, same client: a bare Javalin handler calling generate() p50 %.2f ms, p99 %.2f ms,"
+              + " beyond its own generate() p50 %.2f ms, p99 %.2f ms; an empty bare handler p50 %.2f ms, p99 %.2f ms%n",
+          ms(bareGenerating.endToEnd, 0.5), ms(bareGenerating.endToEnd, 0.99), ms(bareGenerating.beyondGenerate, 0.5),
+          ms(bareGenerating.beyondGenerate, 0.99), ms(bareEmpty.endToEnd, 0.5), ms(bareEmpty.endToEnd, 0.99));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
   private static final String PROMPT = "user: hi\nassistant: ";
+  /** The idle time before each generation in the second loop: about what a request's round trip leaves. */
+  private static final long PAUSE_NANOS = 1_000_000;
 
-  /** Sorted times of {@link #requests} POSTs of {@code body} to the chat endpoint on {@code port}, after {@link #warmup}. */
-  private long[] timed(int port, byte[] body) throws IOException {
+  /** Sorted times of {@link #requests} calls of generate() after {@link #warmup}, each after {@code pauseNanos} idle. */
+  private long[] generateAlone(LoadedModel loaded, long pauseNanos) {
     long[] times = new long[requests];
-    try (RawClient client = new RawClient(port)) {
-      for (int i = -warmup; i < requests; i++) {
-        long start = System.nanoTime();
-        client.post("/v1/chat/completions", body);
-        if (i >= 0) {
-          times[i] = System.nanoTime() - start;
-        }
+    for (int i = -warmup; i < requests; i++) {
+      if (pauseNanos > 0) {
+        java.util.concurrent.locks.LockSupport.parkNanos(pauseNanos);
+      }
+      long start = System.nanoTime();
+      loaded.generate(PROMPT, 1, 0, 0, s -> true);
+      if (i >= 0) {
+        times[i] = System.nanoTime() - start;
       }
     }
     Arrays.sort(times);
     return times;
   }
 
+  /**
+   * Sorted per-request figures: end to end at the client; the generation's time the answer's
+   * {@code Server-Timing} gave; and each request's end to end less its own generation (the server
+   * around the model, and the client's round trip).
+   */
+  record Timings(long[] endToEnd, long[] generate, long[] beyondGenerate) {}
+
+  /** {@link #requests} POSTs of {@code body} to the chat endpoint on {@code port}, after {@link #warmup}. */
+  private Timings timed(int port, byte[] body) throws IOException {
+    long[] times = new long[requests];
+    long[] generate = new long[requests];
+    long[] beyond = new long[requests];
+    try (RawClient client = new RawClient(port)) {
+      for (int i = -warmup; i < requests; i++) {
+        long start = System.nanoTime();
+        long generated = client.post("/v1/chat/completions", body);
+        long took = System.nanoTime() - start;
+        if (i >= 0) {
+          times[i] = took;
+          generate[i] = generated;
+          beyond[i] = took - generated;
+        }
+      }
+    }
+    Arrays.sort(times);
+    Arrays.sort(generate);
+    Arrays.sort(beyond);
+    return new Timings(times, generate, beyond);
+  }
+
   /** {@link #timed} against a bare Javalin server whose chat endpoint is {@code handler}. */
-  private long[] bare(byte[] body, io.javalin.http.Handler handler) throws IOException {
+  private Timings bare(byte[] body, io.javalin.http.Handler handler) throws IOException {
     io.javalin.Javalin app = io.javalin.Javalin.create(c -> c.showJavalinBanner = false)
         .post("/v1/chat/completions", handler).start("127.0.0.1", 0);
     try {
@@ -154,8 +190,11 @@ final class BenchServerCommand implements Runnable {
       out = socket.getOutputStream();
     }
 
-    /** Sends a POST and reads the whole answer; fails unless the status is 200. */
-    void post(String path, byte[] body) throws IOException {
+    /**
+     * Sends a POST and reads the whole answer; fails unless the status is 200. Returns the generation's
+     * time the answer's {@code Server-Timing: generate;dur=MS} header gave, in nanoseconds, or 0 without one.
+     */
+    long post(String path, byte[] body) throws IOException {
       byte[] head = ("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
           + body.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
       byte[] request = Arrays.copyOf(head, head.length + body.length);
@@ -188,7 +227,12 @@ final class BenchServerCommand implements Runnable {
         }
         filled += n;
       }
+      java.util.regex.Matcher timing = SERVER_TIMING.matcher(headers);
+      return timing.find() ? Math.round(Double.parseDouble(timing.group(1)) * 1e6) : 0;
     }
+
+    private static final java.util.regex.Pattern SERVER_TIMING =
+        java.util.regex.Pattern.compile("(?i)server-timing: *generate;dur=([0-9.]+)");
 
     private static int indexOf(byte[] bytes, int length, String text) {
       outer:

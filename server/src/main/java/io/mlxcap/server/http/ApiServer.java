@@ -252,7 +252,8 @@ public final class ApiServer implements AutoCloseable {
    */
   private static Result generate(ModelHost.Lease lease, Ask ask, Consumer<String> show, Runnable heartbeat) {
     StopSequences stops = new StopSequences(ask.stops());
-    long[] lastBeat = {System.nanoTime()};
+    long started = System.nanoTime();
+    long[] lastBeat = {started};
     LoadedModel.Generation g = lease.model().generate(ask.prompt(), ask.maxTokens(), ask.temperature(), ask.seed(), piece -> {
       if (lease.cancelled()) {
         throw HostException.cancelled("the request was cancelled: the server is shutting down");
@@ -270,11 +271,11 @@ public final class ApiServer implements AutoCloseable {
     if (show != null && !rest.isEmpty()) {
       show.accept(rest);
     }
-    return new Result(g, stops.text(), stops.stopped() ? "stop" : "length");
+    return new Result(g, stops.text(), stops.stopped() ? "stop" : "length", System.nanoTime() - started);
   }
 
-  /** What a generation produced, as shown: the text past stop sequences and why it ended. */
-  private record Result(LoadedModel.Generation generation, String text, String finishReason) {}
+  /** What a generation produced, as shown: the text past stop sequences, why it ended and how long it took. */
+  private record Result(LoadedModel.Generation generation, String text, String finishReason, long generateNanos) {}
 
   /** A non-streaming JSON answer that may have started with whitespace (see {@link #generate}). */
   private static final class JsonAnswer {
@@ -293,13 +294,26 @@ public final class ApiServer implements AutoCloseable {
       write(out, " ");
     }
 
-    void send(ObjectNode body) {
+    /**
+     * Sends {@code body}, with the generation's time in a {@code Server-Timing} header (W3C Server
+     * Timing: {@code generate;dur=} milliseconds) unless a heartbeat already sent the headers: a client
+     * then sees how much of its wait was the model and how much the server around it.
+     */
+    void send(ObjectNode body, long generateNanos) {
       if (out == null) {
+        ctx.header("Server-Timing", serverTiming(generateNanos));
         ctx.json(body);
       } else {
         write(out, body.toString());
       }
     }
+  }
+
+  /** A {@code Server-Timing} value for a generation of {@code nanos}: {@code generate;dur=12.345} (milliseconds). */
+  public static String serverTiming(long nanos) {
+    long micros = Math.max(0, (nanos + 500) / 1000);
+    String fraction = Long.toString(1000 + micros % 1000).substring(1); // (String.format cost ~0.1 ms here)
+    return "generate;dur=" + micros / 1000 + "." + fraction;
   }
 
   private static OutputStream output(Context ctx) {
@@ -412,7 +426,7 @@ public final class ApiServer implements AutoCloseable {
       }
       choice.put("finish_reason", r.finishReason());
       usage(out.putObject("usage"), r.generation());
-      answer.send(out);
+      answer.send(out, r.generateNanos());
       return;
     }
     ctx.contentType("text/event-stream").header("Cache-Control", "no-cache");
@@ -567,10 +581,8 @@ public final class ApiServer implements AutoCloseable {
     long loadNanos = System.nanoTime() - arrived;
     OutputStream out = stream ? output(ctx.contentType("application/x-ndjson")) : null;
     JsonAnswer answer = stream ? null : new JsonAnswer(ctx);
-    long evalStart = System.nanoTime();
     Result r = generate(lease, ask, stream ? piece -> write(out, ollamaLine(asked, chat, piece, false) + "\n") : null,
         stream ? null : answer::heartbeat);
-    long evalNanos = System.nanoTime() - evalStart;
     ObjectNode last = ollamaLine(asked, chat, stream ? "" : r.text(), true);
     last.put("done_reason", r.finishReason());
     last.put("total_duration", System.nanoTime() - arrived);
@@ -578,11 +590,11 @@ public final class ApiServer implements AutoCloseable {
     last.put("prompt_eval_count", r.generation().promptTokens());
     last.put("prompt_eval_duration", 0);
     last.put("eval_count", r.generation().outputTokens());
-    last.put("eval_duration", evalNanos);
+    last.put("eval_duration", r.generateNanos());
     if (stream) {
       write(out, last + "\n");
     } else {
-      answer.send(last);
+      answer.send(last, r.generateNanos());
     }
     lease.succeeded(r.generation().outputTokens());
   }

@@ -78,6 +78,36 @@ final class ApiTest {
   }
 
   @Test
+  void plainAnswers_sayHowLongTheGenerationTook_inServerTiming() {
+    long start = System.nanoTime();
+    HttpResponse<String> chat = server.post("/v1/chat/completions",
+        "{\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":20}");
+    double waitedMs = (System.nanoTime() - start) / 1e6;
+    double generateMs = generateMs(chat);
+    assertTrue(generateMs > 0 && generateMs < waitedMs, generateMs + " ms of " + waitedMs);
+    HttpResponse<String> ollama = server.post("/api/chat",
+        "{\"model\":\"fast\",\"stream\":false,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"options\":{\"num_predict\":3}}");
+    assertEquals(TestServer.json(ollama).get("eval_duration").asLong() / 1e6, generateMs(ollama), 0.0005,
+        "Ollama's eval_duration and the header are the same generation's time");
+    assertTrue(server.post("/v1/completions", "{\"model\":\"fast\",\"prompt\":\"abc\",\"max_tokens\":3,\"stream\":true}")
+        .headers().firstValue("Server-Timing").isEmpty(), "a stream's headers go out before it generates");
+  }
+
+  @Test
+  void serverTiming_isMillisecondsWithThreeDecimals() {
+    assertEquals("generate;dur=0.000", ApiServer.serverTiming(0));
+    assertEquals("generate;dur=0.001", ApiServer.serverTiming(500));
+    assertEquals("generate;dur=5.042", ApiServer.serverTiming(5_041_600));
+    assertEquals("generate;dur=1234.500", ApiServer.serverTiming(1_234_500_000));
+  }
+
+  private static double generateMs(HttpResponse<String> r) {
+    String value = r.headers().firstValue("Server-Timing").orElseThrow(() -> new AssertionError("no Server-Timing"));
+    assertTrue(value.matches("generate;dur=\\d+\\.\\d{3}"), value);
+    return Double.parseDouble(value.substring("generate;dur=".length()));
+  }
+
+  @Test
   void openAiModels_listsNamesAndAliases() {
     JsonNode body = TestServer.json(server.get("/v1/models"));
     assertEquals("list", body.get("object").asText());
