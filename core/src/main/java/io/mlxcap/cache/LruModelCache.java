@@ -215,17 +215,15 @@ final class LruModelCache implements ModelCache {
     if (request == null) {
       throw new IllegalStateException("request " + requestId + " is not active");
     }
+    List<CacheEvent> events = new ArrayList<>(0);
     if (request.waiting) {
       waiting.remove(requestId);
     } else {
-      Entry entry = entries.get(request.model);
+      Entry entry = request.entry; // pinned, so still cached
       entry.pins--;
       entry.awaiting.remove(request);
       touch(entry, now);
-    }
-    List<CacheEvent> events = new ArrayList<>(0);
-    if (!request.waiting) {
-      expireAtOnce(entries.get(request.model), events);
+      expireAtOnce(entry, events);
     }
     recycle(request);
     trimToBudget(events);
@@ -421,6 +419,7 @@ final class LruModelCache implements ModelCache {
     reservedBytes += size;
     events.add(new LoadStarted(model, size, cause, request == null ? CacheEvent.NO_REQUEST : request.id));
     if (request != null) {
+      request.entry = entry;
       entry.pins++;
       entry.awaiting.add(request);
       entry.keepAlive = request.keepAlive;
@@ -429,6 +428,7 @@ final class LruModelCache implements ModelCache {
 
   /** Pins {@code entry} for {@code request}, which proceeds at once or waits for the load: says which. */
   private CacheEvent pin(Entry entry, Request request, long now) {
+    request.entry = entry;
     entry.pins++;
     entry.keepAlive = request.keepAlive;
     touch(entry, now);
@@ -457,6 +457,7 @@ final class LruModelCache implements ModelCache {
     r.model = model;
     r.keepAlive = keepAlive;
     r.waiting = false;
+    r.entry = null;
     return r;
   }
 
@@ -566,5 +567,7 @@ final class LruModelCache implements ModelCache {
     String model;
     long keepAlive;
     boolean waiting;
+    /** The entry it pins; null while it waits for room. */
+    Entry entry;
   }
 }

@@ -63,6 +63,13 @@ public final class ReadAhead implements AutoCloseable {
     /** Ids of requests still waiting for a recorded service time; null otherwise. */
     final String[] id;
     int size;
+    /**
+     * Whether any request of the block has a service time, or a keep-alive: a pass reads those arrays
+     * only then (a synthetic trace has neither, and every array a pass reads is one more stream of
+     * memory the other core wrote).
+     */
+    boolean anyService;
+    boolean anyKeepAlive;
     final boolean last;
     final Throwable error;
     /** Passes that have not finished with this block yet; the last one hands it back for reuse. */
@@ -241,8 +248,8 @@ public final class ReadAhead implements AutoCloseable {
         a.model = b.model[i];
         a.promptTokens = b.prompt[i];
         a.outputTokens = b.output[i];
-        a.serviceNanos = b.service[i];
-        a.keepAliveNanos = b.keepAlive[i];
+        a.serviceNanos = b.anyService ? b.service[i] : TraceEvent.UNKNOWN;
+        a.keepAliveNanos = b.anyKeepAlive ? b.keepAlive[i] : TraceEvent.UNKNOWN;
         return true;
       }
     };
@@ -286,6 +293,8 @@ public final class ReadAhead implements AutoCloseable {
         b = new Block(BLOCK);
       }
       b.size = 0;
+      b.anyService = false;
+      b.anyKeepAlive = false;
       held.addLast(b);
     }
     int i = b.size++;
@@ -295,6 +304,7 @@ public final class ReadAhead implements AutoCloseable {
     b.prompt[i] = r.promptTokens();
     b.output[i] = RequestSource.outputTokens(r);
     b.keepAlive[i] = r.keepAliveNanos();
+    b.anyKeepAlive |= r.keepAliveNanos() != TraceEvent.UNKNOWN;
     long service = r.serviceNanos();
     if (service == TraceEvent.UNKNOWN && serviceById != null) {
       Long recorded = serviceById.get(r.id());
@@ -304,6 +314,7 @@ public final class ReadAhead implements AutoCloseable {
       }
     }
     b.service[i] = service;
+    b.anyService |= service != TraceEvent.UNKNOWN;
     b.id[i] = null;
     if (service == TraceEvent.UNKNOWN && serviceById == null) {
       b.id[i] = r.id();
@@ -341,6 +352,7 @@ public final class ReadAhead implements AutoCloseable {
     Block b = blockIndex == 0 ? held.peekFirst() : nth(blockIndex);
     int i = (int) (offset % BLOCK);
     b.service[i] = d.serviceNanos();
+    b.anyService = true;
     b.id[i] = null;
     recordedServiceTimes++;
   }

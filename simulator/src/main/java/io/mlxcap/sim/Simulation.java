@@ -71,6 +71,8 @@ public final class Simulation {
   // Models, by index.
   private final String[] names;
   private final long[] modelBytes;
+  /** What a load of each model holds while in progress: its bytes and the host's transient share of them. */
+  private final long[] loadFootprint;
   private final Performance[] performance;
   private final NameIndex byCanonical = new NameIndex();
   private final NameIndex byAsked = new NameIndex();
@@ -158,12 +160,14 @@ public final class Simulation {
     int n = specs.size();
     names = new String[n];
     modelBytes = new long[n];
+    loadFootprint = new long[n];
     performance = new Performance[n];
     contextTokens = new long[n];
     overContext = new boolean[n];
     for (int i = 0; i < n; i++) {
       names[i] = specs.get(i).name();
       modelBytes[i] = specs.get(i).residentBytes(estimate);
+      loadFootprint[i] = modelBytes[i] + Math.round(modelBytes[i] * host.loadTransient());
       performance[i] = specs.get(i).performance();
       contextTokens[i] = specs.get(i).details().contextTokens();
       overContext[i] = contextTokens[i] > 0;
@@ -304,7 +308,7 @@ public final class Simulation {
 
   private void loadDone(int model, long now) {
     loadsInFlight--;
-    loadingBytes -= loadFootprint(model);
+    loadingBytes -= loadFootprint[model];
     grownBytes += host.growthPerLoadBytes();
     handle(cache.loadSucceeded(names[model], modelBytes[model], now), now);
     checkPressure(now);
@@ -426,7 +430,7 @@ public final class Simulation {
       loadsByCause[e.cause().ordinal()]++;
       modelLoads[model]++;
       loadsInFlight++;
-      loadingBytes += loadFootprint(model);
+      loadingBytes += loadFootprint[model];
       present[model] = true;
       residency++;
       queue.add(now + loadClock.next(model) + host.evictionDelayNanos(evictedForLoad), LOAD_DONE, model);
@@ -489,10 +493,6 @@ public final class Simulation {
     kv[slot] = (p + o) * performance[model].kvBytesPerToken();
     kvBytes += kv[slot];
     queue.add(now + service, SERVICE_DONE, slot);
-  }
-
-  private long loadFootprint(int model) {
-    return modelBytes[model] + Math.round(modelBytes[model] * host.loadTransient());
   }
 
   private int resolve(String asked) {
