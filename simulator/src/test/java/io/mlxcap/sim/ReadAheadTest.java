@@ -33,9 +33,11 @@ final class ReadAheadTest {
     };
   }
 
+  /** Request {@code i}; one in 5,000 asks for a keep-alive, so some blocks hold one and most none. */
   private static String request(int i) {
     return "{\"type\":\"request\",\"t_ms\":" + i + ",\"id\":\"r" + i + "\",\"model\":\"m" + (i % 7)
-        + "\",\"prompt_tokens\":" + (i % 100) + ",\"max_tokens\":" + (i % 13) + "}\n";
+        + "\",\"prompt_tokens\":" + (i % 100) + ",\"max_tokens\":" + (i % 13)
+        + (i % 5000 == 17 ? ",\"keep_alive_ms\":" + i : "") + "}\n";
   }
 
   private static String done(int i, int serviceMs) {
