@@ -144,7 +144,12 @@ public sealed interface CacheEvent {
     /** The model alone is larger than {@code MLX_MAX_CACHE_BYTES}; it can never be loaded. */
     TOO_LARGE,
     /** The load it waited for failed. */
-    LOAD_FAILED;
+    LOAD_FAILED,
+    /**
+     * The shell would not let it ask for its model ({@link io.mlxcap.lifecycle.Lifecycle.Gate}): the
+     * model failed to load a moment ago or its files are missing, or the request was cancelled.
+     */
+    UNAVAILABLE;
 
     /** Returns the name traces use. */
     public String wireName() {

@@ -140,6 +140,8 @@ final class TraceCodec {
         count("host_total_bytes", m.hostTotalBytes());
       } else if (event instanceof End e) {
         head("end", e.timeNanos());
+      } else if (event instanceof TraceEvent.Tick t) {
+        head("tick", t.timeNanos());
       }
       out.writeEndObject();
       return takeLine();
@@ -519,6 +521,8 @@ final class TraceCodec {
         return new Memory(time(), rssBytes, hostUsedBytes, hostTotalBytes);
       case "end":
         return new End(time());
+      case "tick":
+        return new TraceEvent.Tick(time());
       case "header":
         throw new BadLine("a header may only be the first line");
       default:

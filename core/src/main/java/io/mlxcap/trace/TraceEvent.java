@@ -137,6 +137,16 @@ public sealed interface TraceEvent {
     }
   }
 
+  /**
+   * The server ran its cleanup tick (MLX_CACHE_CLEANUP_INTERVAL_SEC) at this time: a replay with
+   * recorded timing ticks when the server did, not on the ideal schedule, which a busy server meets late.
+   */
+  record Tick(long timeNanos) implements TraceEvent {
+    public Tick {
+      requireTime(timeNanos);
+    }
+  }
+
   /** The recorder closed the trace cleanly; a trace without it ended in a crash or is still being written. */
   record End(long timeNanos) implements TraceEvent {
     public End {

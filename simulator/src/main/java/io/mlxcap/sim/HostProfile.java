@@ -55,6 +55,12 @@ public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes,
     java.util.Objects.requireNonNull(loadSpread, "loadSpread");
   }
 
+  /** This profile on a host of {@code ramBytes} of which others use {@code otherBytes}. */
+  public HostProfile withRam(long ramBytes, long otherBytes) {
+    return new HostProfile(ramBytes, otherBytes, runtimeBaseBytes, loadBytesPerSecond, loadOverhead, loadTransient,
+        growthPerLoadBytes, loadSpread, loadSecondsPerEvictedByte);
+  }
+
   private static void require(boolean condition, String message) {
     if (!condition) {
       throw new io.mlxcap.InvalidInputException(message);

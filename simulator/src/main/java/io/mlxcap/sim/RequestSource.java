@@ -193,6 +193,23 @@ public interface RequestSource extends AutoCloseable {
       return models.length - 1;
     }
 
+    /**
+     * The same requests without the service times a recording observed: a replay then predicts each
+     * service from the model's rates, as it would for traffic that has not happened yet.
+     */
+    public InMemory withoutServiceTimes() {
+      InMemory copy = new InMemory();
+      copy.header = header;
+      copy.models = models;
+      copy.times = times;
+      copy.modelIndex = modelIndex;
+      copy.prompt = prompt;
+      copy.output = output;
+      copy.keepAlive = keepAlive;
+      copy.size = size;
+      return copy;
+    }
+
     /** Requests held. */
     public int size() {
       return size;

@@ -18,6 +18,7 @@ import io.mlxcap.cache.EvictionReason;
 import io.mlxcap.cache.LoadCause;
 import io.mlxcap.cache.ModelCache;
 import io.mlxcap.lifecycle.Dispatcher;
+import io.mlxcap.lifecycle.Lifecycle;
 import io.mlxcap.model.ModelSpec;
 import io.mlxcap.model.ModelTable;
 import io.mlxcap.model.Performance;
@@ -95,7 +96,7 @@ public final class Simulation {
   private int slotsUsed;
 
   private ModelCache cache;
-  private Dispatcher dispatcher;
+  private Lifecycle lifecycle;
   private final EventQueue queue = new EventQueue();
   private final RequestSource.Arrival pending = new RequestSource.Arrival();
   private boolean morePending;
@@ -122,6 +123,13 @@ public final class Simulation {
   private long peakResidency = -1;
   private List<String> peakModels = List.of();
   private final MemoryTimeline timeline = new MemoryTimeline();
+  /** The timing a recording observed, when the replay takes it (loads, ticks); null to predict it. */
+  private RecordedTiming recorded;
+  /** Loads of each model started so far, and what the one under way will hold (recorded timing). */
+  private int[] loadsStarted;
+  private long[] loadingReported;
+  private int nextTick;
+  private long unrecordedLoads;
   /** Who wants to see the core's decisions (a replay compared with a recording); null when nobody. */
   private java.util.function.BiConsumer<Long, CacheEvent> decisions;
 
@@ -198,20 +206,35 @@ public final class Simulation {
     freeSlots = new int[slots];
   }
 
+  /**
+   * Takes loads and cleanup ticks as {@code timing} recorded them instead of predicting them: each
+   * model's n-th load takes as long and holds as much as its n-th recorded load, and the ticks come when
+   * the server ran them. Call before {@link #run}.
+   */
+  public Simulation withRecordedTiming(RecordedTiming timing) {
+    this.recorded = timing;
+    loadsStarted = new int[names.length];
+    loadingReported = new long[names.length];
+    return this;
+  }
+
   /** Replays {@code source} and returns what happened; a simulation runs once. */
   public SimResult run(RequestSource source) {
     if (cache != null) {
       throw new IllegalStateException("a simulation runs once");
     }
     cache = ModelCache.create(settings.cache(), model -> modelBytes[byCanonical.get(model)]);
-    dispatcher = new Dispatcher(settings.maxConcurrentRequests(), settings.maxQueue());
+    lifecycle = new Lifecycle(cache, new Dispatcher(settings.maxConcurrentRequests(), settings.maxQueue()), slots,
+        Lifecycle.Gate.OPEN);
     lastRss = host.runtimeBaseBytes();
     timeline.record(0, lastRss);
     peak = lastRss;
-    handle(cache.preload(settings.preloadModels(), 0), 0);
+    handle(lifecycle.preload(settings.preloadModels(), 0), 0);
     noteMemory(0);
     long interval = settings.cleanupInterval().toNanos();
-    if (interval > 0) {
+    if (recorded != null && recorded.ticks().length > 0) {
+      queue.add(recorded.ticks()[nextTick++], TICK, 0);
+    } else if (interval > 0) {
       queue.add(interval, TICK, 0);
     }
     readNext(source);
@@ -243,6 +266,11 @@ public final class Simulation {
     return result(now);
   }
 
+  /** Loads a recorded-timing replay timed from the profile because the recording held no more loads of their model. */
+  public long unrecordedLoads() {
+    return unrecordedLoads;
+  }
+
   // ---- events ----
 
   private void readNext(RequestSource source) {
@@ -271,13 +299,12 @@ public final class Simulation {
       }
     }
     keepAlive[slot] = pending.keepAliveNanos == TraceEvent.UNKNOWN ? ModelCache.KEEP_ALIVE_DEFAULT : pending.keepAliveNanos;
-    switch (dispatcher.arrive(slot)) {
-      case START -> acquire(slot, now);
-      case QUEUED -> { }
-      case REJECTED -> {
-        rejectedQueue++;
-        freeSlot(slot);
-      }
+    Lifecycle.Arrival arrival = lifecycle.arrive(slot, now);
+    if (arrival.admission() == Dispatcher.Admission.REJECTED) {
+      rejectedQueue++;
+      freeSlot(slot);
+    } else {
+      handle(arrival.events(), now);
     }
     readNext(source);
   }
@@ -300,17 +327,31 @@ public final class Simulation {
     return slotsUsed++;
   }
 
-  private void acquire(int slot, long now) {
-    workerStart[slot] = now;
-    hit[slot] = true;
-    handle(cache.request(slot, names[modelOf[slot]], keepAlive[slot], now), now);
-  }
+  /** What the lifecycle reads of a request in the system, by its slot; and where it says a request got its worker. */
+  private final Lifecycle.Requests slots = new Lifecycle.Requests() {
+    @Override
+    public String model(long id) {
+      return names[modelOf[(int) id]];
+    }
+
+    @Override
+    public long keepAlive(long id) {
+      return keepAlive[(int) id];
+    }
+
+    @Override
+    public void started(long id, long now) {
+      workerStart[(int) id] = now;
+      hit[(int) id] = true;
+    }
+  };
 
   private void loadDone(int model, long now) {
     loadsInFlight--;
     loadingBytes -= loadFootprint[model];
     grownBytes += host.growthPerLoadBytes();
-    handle(cache.loadSucceeded(names[model], modelBytes[model], now), now);
+    long bytes = recorded != null && loadingReported[model] >= 0 ? loadingReported[model] : modelBytes[model];
+    handle(lifecycle.loadSucceeded(names[model], bytes, now), now);
     checkPressure(now);
   }
 
@@ -319,14 +360,20 @@ public final class Simulation {
     served++;
     latency.record(now - arrivalAt[slot]);
     queueWait.record(workerStart[slot] - arrivalAt[slot]);
-    handle(cache.release(slot, now), now);
-    finishWorker(slot, now);
+    freeSlot(slot);
+    handle(lifecycle.finish(slot, now), now);
   }
 
   private void tick(long now, long interval) {
-    handle(cache.tick(now), now);
+    handle(lifecycle.tick(now), now);
     checkPressure(now);
-    queue.add(now + interval, TICK, 0);
+    if (recorded != null && recorded.ticks().length > 0) {
+      if (nextTick < recorded.ticks().length) {
+        queue.add(recorded.ticks()[nextTick++], TICK, 0);
+      }
+    } else {
+      queue.add(now + interval, TICK, 0);
+    }
   }
 
   private boolean workRemains() {
@@ -335,15 +382,7 @@ public final class Simulation {
 
   private void checkPressure(long now) {
     noteMemory(now);
-    handle(cache.memoryObserved(host.otherBytes() + lastRss, host.ramBytes(), now), now);
-  }
-
-  private void finishWorker(int slot, long now) {
-    freeSlot(slot);
-    long next = dispatcher.finished();
-    if (next != Dispatcher.NONE) {
-      acquire((int) next, now);
-    }
+    handle(lifecycle.memoryObserved(host.otherBytes() + lastRss, host.ramBytes(), now), now);
   }
 
   private void freeSlot(int slot) {
@@ -360,7 +399,7 @@ public final class Simulation {
     return this;
   }
 
-  /** Carries out what the cache decided, then lets workers freed by rejections take the next queued requests. */
+  /** Carries out what the core decided (the lifecycle has already handed on the workers its rejections freed). */
   private void handle(List<CacheEvent> events, long now) {
     actions.now = now;
     actions.evictedForLoad = 0;
@@ -370,24 +409,7 @@ public final class Simulation {
       }
     }
     CacheActions.apply(events, actions);
-    while (handOnCount > 0 && !handingOn) {
-      // Not while the list above was applied: the cache is asked again only once its answer is carried out.
-      handingOn = true;
-      try {
-        while (handOnCount > 0) {
-          int slot = handOn[--handOnCount];
-          finishWorker(slot, now);
-        }
-      } finally {
-        handingOn = false;
-      }
-    }
   }
-
-  /** Workers whose request the cache rejected, to be handed on once the current decisions are carried out. */
-  private int[] handOn = new int[4];
-  private int handOnCount;
-  private boolean handingOn;
 
   /** What each of the core's decisions means in virtual time. */
   private final class Actions implements CacheActions {
@@ -418,10 +440,7 @@ public final class Simulation {
     @Override
     public void rejected(Rejected e) {
       rejectedTooLarge++;
-      if (handOnCount == handOn.length) {
-        handOn = java.util.Arrays.copyOf(handOn, handOnCount * 2);
-      }
-      handOn[handOnCount++] = (int) e.requestId();
+      freeSlot((int) e.requestId());
     }
 
     @Override
@@ -433,7 +452,7 @@ public final class Simulation {
       loadingBytes += loadFootprint[model];
       present[model] = true;
       residency++;
-      queue.add(now + loadClock.next(model) + host.evictionDelayNanos(evictedForLoad), LOAD_DONE, model);
+      queue.add(now + loadNanos(model, evictedForLoad), LOAD_DONE, model);
       evictedForLoad = 0;
       if (e.requestId() != CacheEvent.NO_REQUEST) {
         hit[(int) e.requestId()] = false;
@@ -472,6 +491,20 @@ public final class Simulation {
   }
 
   private final Actions actions = new Actions();
+
+  /** How long a load of {@code model} that evicted {@code evicted} bytes takes: as recorded, else as the profile predicts. */
+  private long loadNanos(int model, long evicted) {
+    if (recorded != null) {
+      int n = loadsStarted[model]++;
+      long took = recorded.loadNanos(names[model], n);
+      loadingReported[model] = recorded.loadBytes(names[model], n);
+      if (took >= 0) {
+        return took;
+      }
+      unrecordedLoads++;
+    }
+    return loadClock.next(model) + host.evictionDelayNanos(evicted);
+  }
 
   private void startService(int slot, long now) {
     int model = modelOf[slot];

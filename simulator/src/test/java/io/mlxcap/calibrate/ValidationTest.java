@@ -52,12 +52,12 @@ final class ValidationTest {
     List<String> lines = Files.readAllLines(SAMPLES.resolve("loop-a.jsonl"));
     lines.set(0, lines.get(0).replace("\"MLX_MAX_CACHED_MODELS\":\"2\"", "\"MLX_MAX_CACHED_MODELS\":\"3\""));
     Files.write(changed, lines);
-    Validation.Result r = Validation.run(changed, null, 5, 10);
+    Validation.Result r = Validation.run(changed, null, Validation.Tolerances.DEFAULT, Validation.Timing.RECORDED);
     assertFalse(r.passed());
     int at = r.firstDivergence();
     assertTrue(at >= 0);
     List<String> table = Validation.describe(r, 5, 10);
-    assertTrue(table.get(0).startsWith("decisions     DIFFER at decision " + (at + 1) + " of "), table.get(0));
+    assertTrue(table.get(1).startsWith("decisions     DIFFER at decision " + (at + 1) + " of "), table.get(1));
     assertTrue(table.stream().anyMatch(l -> l.startsWith("  > ") && l.contains("server: " + r.recorded().get(at))), table.toString());
     assertTrue(table.get(table.size() - 1).startsWith("result        FAIL: the decisions differ"), table.toString());
   }

@@ -18,6 +18,7 @@ import io.mlxcap.cache.CachedModel;
 import io.mlxcap.cache.LoadCause;
 import io.mlxcap.cache.ModelCache;
 import io.mlxcap.lifecycle.Dispatcher;
+import io.mlxcap.lifecycle.Lifecycle;
 import io.mlxcap.model.ModelSpec;
 import io.mlxcap.model.ModelTable;
 import io.mlxcap.model.SizeRange;
@@ -106,6 +107,8 @@ public final class ModelHost implements AutoCloseable {
   private final Condition left = lock.newCondition();
   private final ModelCache cache;
   private final Dispatcher dispatcher;
+  /** The cache and the dispatcher with the one rule for handing workers on: everything a request does to the core goes through it. */
+  private final Lifecycle lifecycle;
   private final Map<Long, Pending> pending = new HashMap<>();
   private final Map<String, LoadedModel> instances = new HashMap<>();
   private final Map<String, Long> loadStarts = new HashMap<>();
@@ -137,12 +140,18 @@ public final class ModelHost implements AutoCloseable {
     final String traceId;
     final String model;
     final long keepAlive;
-    final CompletableFuture<Void> worker = new CompletableFuture<>();
+    /** Completed when its model is ready (with the model), or exceptionally when it cannot be served or is cancelled. */
     final CompletableFuture<LoadedModel> ready = new CompletableFuture<>();
     long arrival;
     long workerStart = NOT_READY;
+    /** The time of the decision that made its model ready (Hit or Ready): its service counts from there. */
+    long readyAt = NOT_READY;
     boolean inCache;
     boolean hit = true;
+    /** Recorded as done already (the core rejected it); nothing is left to release. */
+    boolean done;
+    /** Why the lifecycle's gate refused it, for its answer. */
+    HostException refusal;
     volatile boolean cancelled;
 
     Pending(long id, String model, long keepAlive) {
@@ -178,6 +187,24 @@ public final class ModelHost implements AutoCloseable {
     this.startNanos = ticker.read();
     this.cache = ModelCache.create(settings.cache(), m -> table.resolve(m).residentBytes(SizeRange.Estimate.EXPECTED));
     this.dispatcher = new Dispatcher(settings.maxConcurrentRequests(), settings.maxQueue());
+    this.lifecycle = new Lifecycle(cache, dispatcher, new Lifecycle.Requests() {
+      @Override
+      public String model(long id) {
+        return pending.get(id).model;
+      }
+
+      @Override
+      public long keepAlive(long id) {
+        return pending.get(id).keepAlive;
+      }
+
+      @Override
+      public void started(long id, long now) {
+        Pending p = pending.get(id);
+        p.workerStart = now;
+        p.inCache = true;
+      }
+    }, this::refusal);
     boolean wantsPressure = settings.cache().pressureThreshold() != io.mlxcap.cache.CachePolicy.NO_PRESSURE_THRESHOLD;
     this.pressureRule = probe.readsHostMemory();
     if (!pressureRule && wantsPressure) {
@@ -205,7 +232,7 @@ public final class ModelHost implements AutoCloseable {
   /** Preloads, then runs the cleanup tick and memory sampling on their schedules. */
   public void start(Duration memorySample) {
     warnings.forEach(w -> LOG.warn(w));
-    decide(now -> cache.preload(settings.preloadModels(), now));
+    decide(now -> lifecycle.preload(settings.preloadModels(), now));
     long interval = settings.cleanupInterval().toMillis();
     if (interval > 0) {
       scheduler.scheduleAtFixedRate(this::tick, interval, interval, TimeUnit.MILLISECONDS);
@@ -260,6 +287,7 @@ public final class ModelHost implements AutoCloseable {
         metrics.residentModels.set(cache.cached().stream().filter(c -> !c.loading()).count());
         metrics.residentBytes.set(cache.residentBytes());
       }
+      metrics.waiting.set(dispatcher.queued());
     } finally {
       lock.unlock();
     }
@@ -289,12 +317,20 @@ public final class ModelHost implements AutoCloseable {
 
     @Override
     public void hit(Hit e) {
-      pending.get(e.requestId()).ready.complete(instances.get(e.model()));
+      ready(e.requestId(), e.model());
     }
 
     @Override
     public void ready(Ready e) {
-      pending.get(e.requestId()).ready.complete(instances.get(e.model()));
+      ready(e.requestId(), e.model());
+    }
+
+    private void ready(long id, String model) {
+      Pending p = pending.get(id);
+      if (p != null) {
+        p.readyAt = now;
+        p.ready.complete(instances.get(model));
+      }
     }
 
     @Override
@@ -307,13 +343,21 @@ public final class ModelHost implements AutoCloseable {
       pending.get(e.requestId()).hit = false;
     }
 
+    /** The lifecycle has handed its worker on already: the request is answered and recorded now. */
     @Override
     public void rejected(Rejected e) {
-      Pending p = pending.get(e.requestId());
+      Pending p = pending.remove(e.requestId());
       p.inCache = false;
-      p.ready.completeExceptionally(e.reason() == CacheEvent.RejectReason.TOO_LARGE
-          ? new HostException(413, e.detail())
-          : HostException.unavailable("model " + e.model() + " could not be loaded: " + e.detail(), retryAfter(e.model(), now)));
+      p.done = true;
+      HostException why = switch (e.reason()) {
+        case TOO_LARGE -> new HostException(413, e.detail());
+        case LOAD_FAILED -> HostException.unavailable("model " + e.model() + " could not be loaded: " + e.detail(),
+            retryAfter(e.model(), now));
+        case UNAVAILABLE -> p.refusal;
+      };
+      record(p, statusOf(why), NOT_READY, TraceEvent.UNKNOWN, why.getMessage(), now);
+      left.signalAll();
+      p.ready.completeExceptionally(why);
     }
 
     @Override
@@ -473,7 +517,7 @@ public final class ModelHost implements AutoCloseable {
   /**
    * Admits a request for {@code spec} as asked by the client ({@code asked}), waits for a worker and
    * for the model on the calling thread, and returns the lease. Interrupting the thread while it
-   * waits cancels the request. {@link #admit} does the same without holding a thread while queued.
+   * waits cancels the request. {@link #admit} does the same without holding a thread while it waits.
    *
    * @param keepAliveNanos how long the model should stay once idle (Ollama's {@code keep_alive}),
    *     {@link ModelCache#KEEP_ALIVE_DEFAULT} or {@link ModelCache#KEEP_ALIVE_FOREVER}
@@ -483,29 +527,27 @@ public final class ModelHost implements AutoCloseable {
    */
   public Lease begin(String asked, ModelSpec spec, long promptTokens, long maxTokens, long keepAliveNanos) {
     Admission admission = admit(asked, spec, promptTokens, maxTokens, keepAliveNanos);
+    Pending request = admission.request;
     try {
-      await(admission.request.worker);
+      return lease(request, await(request.ready));
     } catch (HostException e) {
-      decide(now -> leaveQueue(admission.request, e, now));
-      throw e;
+      throw left(request, e);
     }
-    return acquireModel(admission.request);
   }
 
   /**
-   * Records a request's arrival and takes a worker or a place in the queue, without waiting: the
-   * request holds no thread while it is queued. Refusals come at once, as in {@link #begin}.
+   * Records a request's arrival and, in the same step, takes a worker and asks the cache for its
+   * model, or takes a place in the queue (the {@link Lifecycle}'s rule: a worker is never idle while
+   * the core decides something else). Nothing waits here, and the request holds no thread while it
+   * waits; refusals come at once, as in {@link #begin}.
    */
   public Admission admit(String asked, ModelSpec spec, long promptTokens, long maxTokens, long keepAliveNanos) {
     Pending request = new Pending(ids.incrementAndGet(), spec.name(), keepAliveNanos);
-    decide(now -> {
-      admit(request, asked, spec, promptTokens, maxTokens, now);
-      return List.of();
-    });
+    decide(now -> admit(request, asked, spec, promptTokens, maxTokens, now));
     return new Admission(request);
   }
 
-  /** A request admitted, queued or with a worker. */
+  /** A request admitted: waiting for a worker or for its model, or with its model ready. */
   public final class Admission {
     private final Pending request;
 
@@ -514,9 +556,9 @@ public final class ModelHost implements AutoCloseable {
     }
 
     /**
-     * When a worker takes the request, on a thread of {@code executor}: waits for its model and
-     * completes with the lease; exceptionally with a {@link HostException} when it cannot be served
-     * or was cancelled while queued (it has then left the queue).
+     * When the request's model is ready, on a thread of {@code executor}: completes with the lease;
+     * exceptionally with a {@link HostException} when it cannot be served or was cancelled (it has then
+     * left the queue and the cache).
      */
     public CompletableFuture<Lease> whenStarted(java.util.concurrent.Executor executor) {
       return whenStarted(executor, false);
@@ -524,74 +566,58 @@ public final class ModelHost implements AutoCloseable {
 
     /**
      * As {@link #whenStarted(java.util.concurrent.Executor)}; but with {@code hereIfReady}, a request
-     * that got a worker at once and whose model is resident gets its lease on the calling thread, in an
-     * already completed future: the hit path with no hand-off between threads. Anything that has to
-     * wait (the queue, a load) still waits on {@code executor}.
+     * whose model was ready at once (a worker free, the model resident) gets its lease on the calling
+     * thread, in an already completed future: the hit path with no hand-off between threads. Anything
+     * that has to wait (the queue, a load) completes on {@code executor}, holding no thread until then.
      */
     public CompletableFuture<Lease> whenStarted(java.util.concurrent.Executor executor, boolean hereIfReady) {
-      if (hereIfReady && request.worker.isDone() && !request.worker.isCompletedExceptionally()) {
+      if (hereIfReady && request.ready.isDone()) {
         try {
-          askForModel(request);
-          if (request.ready.isDone()) {
-            return CompletableFuture.completedFuture(awaitModel(request));
-          }
+          return CompletableFuture.completedFuture(lease(request, await(request.ready)));
         } catch (HostException e) {
-          return CompletableFuture.failedFuture(e);
+          return CompletableFuture.failedFuture(left(request, e));
         }
-        return CompletableFuture.supplyAsync(() -> awaitModel(request), executor);
       }
-      return request.worker.handleAsync((started, error) -> {
+      return request.ready.handleAsync((model, error) -> {
         if (error != null) {
           HostException e = error instanceof HostException h ? h
               : error.getCause() instanceof HostException h ? h : HostException.cancelled("the request was cancelled");
-          decide(now -> leaveQueue(request, e, now));
-          throw e;
+          throw left(request, e);
         }
-        askForModel(request);
-        return awaitModel(request);
+        return lease(request, model);
       }, executor);
     }
   }
 
-  /** With a worker: asks the cache for the model and waits until it is ready; returns the lease. */
-  private Lease acquireModel(Pending request) {
-    askForModel(request);
-    return awaitModel(request);
-  }
-
-  /** With a worker: asks the cache for the model (a hit is ready at once; a load or a wait is not). */
-  private void askForModel(Pending request) {
-    try {
-      decide(now -> acquire(request, now));
-    } catch (HostException e) {
-      throw unserved(request, e);
+  /** The lease of a request whose model is ready. */
+  private Lease lease(Pending request, LoadedModel model) {
+    if (!request.hit) {
+      metrics.coldStartWait.observe((request.readyAt - request.workerStart) / 1e9);
     }
+    return new Lease(request, model, request.readyAt);
   }
 
-  /** Waits until the model asked for is ready and returns the lease. */
-  private Lease awaitModel(Pending request) {
-    try {
-      LoadedModel loaded = await(request.ready);
-      long ready = ticker.read();
-      if (!request.hit) {
-        metrics.coldStartWait.observe((ready - request.workerStart) / 1e9);
-      }
-      return new Lease(request, loaded, ready);
-    } catch (HostException e) {
-      throw unserved(request, e);
+  /**
+   * A request that will not be served: unless the core rejected it (recorded already), it leaves the
+   * queue or the cache now and is recorded. Returns why, to throw.
+   */
+  private HostException left(Pending request, HostException e) {
+    if (!request.done) {
+      decide(now -> leave(request, e, now));
     }
-  }
-
-  /** Records a request that got a worker but will not be served, and returns why. */
-  private HostException unserved(Pending request, HostException e) {
-    TraceEvent.Status status = e.cancelled() ? TraceEvent.Status.CANCELLED
-        : e.status() == 413 ? TraceEvent.Status.REJECTED : TraceEvent.Status.ERROR;
-    finish(request, status, NOT_READY, TraceEvent.UNKNOWN, e.getMessage());
     return e;
   }
 
-  /** Records the arrival; refuses it (recorded) past the context, while draining or when the queue is full. */
-  private void admit(Pending request, String asked, ModelSpec spec, long promptTokens, long maxTokens, long now) {
+  private static TraceEvent.Status statusOf(HostException e) {
+    return e.cancelled() ? TraceEvent.Status.CANCELLED
+        : e.status() == 413 ? TraceEvent.Status.REJECTED : TraceEvent.Status.ERROR;
+  }
+
+  /**
+   * Records the arrival; refuses it (recorded) past the context, while draining or when the queue is
+   * full; else hands it to the lifecycle, which starts it or queues it. Returns what the core decided.
+   */
+  private List<CacheEvent> admit(Pending request, String asked, ModelSpec spec, long promptTokens, long maxTokens, long now) {
     request.arrival = now;
     trace.request(now, request.traceId, asked, promptTokens, maxTokens,
         request.keepAlive == ModelCache.KEEP_ALIVE_DEFAULT ? TraceEvent.UNKNOWN : request.keepAlive);
@@ -604,17 +630,15 @@ public final class ModelHost implements AutoCloseable {
       refuse(request, now, "draining");
       throw HostException.unavailable("the server is shutting down; try again on another or later", 5);
     }
-    switch (dispatcher.arrive(request.id)) {
-      case START -> request.worker.complete(null);
-      case QUEUED -> { }
-      case REJECTED -> {
-        refuse(request, now, "queue full");
-        throw HostException.unavailable("the server is busy: " + settings.maxQueue()
-            + " requests already wait (MLX_MAX_QUEUE); try again later", 1);
-      }
-    }
     pending.put(request.id, request);
-    metrics.waiting.set(dispatcher.queued());
+    Lifecycle.Arrival arrival = lifecycle.arrive(request.id, now);
+    if (arrival.admission() == Dispatcher.Admission.REJECTED) {
+      pending.remove(request.id);
+      refuse(request, now, "queue full");
+      throw HostException.unavailable("the server is busy: " + settings.maxQueue()
+          + " requests already wait (MLX_MAX_QUEUE); try again later", 1);
+    }
+    return arrival.events();
   }
 
   private void refuse(Pending request, long now, String why) {
@@ -623,35 +647,46 @@ public final class ModelHost implements AutoCloseable {
     metrics.requests.labelValues("rejected").inc();
   }
 
-  /** A queued request leaves before it got a worker; if it got one meanwhile, it gives it back. */
-  private List<CacheEvent> leaveQueue(Pending request, HostException why, long now) {
-    if (dispatcher.cancel(request.id)) {
+  /** A request leaves unserved: from the queue, or holding a worker (it gives it back and lets go of its model). */
+  private List<CacheEvent> leave(Pending request, HostException why, long now) {
+    if (request.done || !pending.containsKey(request.id)) {
+      return List.of();
+    }
+    if (lifecycle.leaveQueue(request.id)) {
       pending.remove(request.id);
-      metrics.waiting.set(dispatcher.queued());
-      record(request, TraceEvent.Status.CANCELLED, NOT_READY, TraceEvent.UNKNOWN, why.getMessage(), now);
+      record(request, statusOf(why), NOT_READY, TraceEvent.UNKNOWN, why.getMessage(), now);
       left.signalAll();
       return List.of();
     }
-    return release(request, TraceEvent.Status.CANCELLED, NOT_READY, TraceEvent.UNKNOWN, why.getMessage(), now);
+    return release(request, statusOf(why), NOT_READY, TraceEvent.UNKNOWN, why.getMessage(), now);
   }
 
-  /** With a worker: asks the cache for the model, after the checks that must come before any eviction. */
-  private List<CacheEvent> acquire(Pending request, long now) {
-    request.workerStart = now;
+  /**
+   * The lifecycle's gate: what may stop a request with a worker before it asks the cache (a cancelled
+   * request; a model that failed to load a moment ago; a model whose files are wrong, checked before
+   * the core may evict anything for it). Null lets it ask.
+   */
+  private String refusal(long id, String model, long now) {
+    Pending request = pending.get(id);
+    HostException refused = null;
     if (request.cancelled) {
-      throw HostException.cancelled("the request was cancelled: the server is shutting down");
+      refused = HostException.cancelled("the request was cancelled: the server is shutting down");
+    } else {
+      Backoff failed = backoff.get(model);
+      if (failed != null && now < failed.until() && !instances.containsKey(model)) {
+        refused = HostException.unavailable("model " + model + " failed to load " + failed.failures()
+            + (failed.failures() == 1 ? " time" : " times in a row") + "; it is tried again in "
+            + seconds(failed.until() - now) + " s", seconds(failed.until() - now));
+      } else if (!instances.containsKey(model) && !loadStarts.containsKey(model)) {
+        try {
+          checkFiles(model);
+        } catch (HostException e) {
+          refused = e;
+        }
+      }
     }
-    Backoff failed = backoff.get(request.model);
-    if (failed != null && now < failed.until() && !instances.containsKey(request.model)) {
-      throw HostException.unavailable("model " + request.model + " failed to load " + failed.failures()
-          + (failed.failures() == 1 ? " time" : " times in a row") + "; it is tried again in "
-          + seconds(failed.until() - now) + " s", seconds(failed.until() - now));
-    }
-    if (!instances.containsKey(request.model) && !loadStarts.containsKey(request.model)) {
-      checkFiles(request.model);
-    }
-    request.inCache = true;
-    return cache.request(request.id, request.model, request.keepAlive, now);
+    request.refusal = refused;
+    return refused == null ? null : refused.getMessage();
   }
 
   private long retryAfter(String model, long now) {
@@ -676,17 +711,17 @@ public final class ModelHost implements AutoCloseable {
     decide(now -> release(request, status, ready, outputTokens, error, now));
   }
 
-  /** The request is done: its pin, its worker and its place are released; returns what the cache decided. */
+  /**
+   * The request, holding a worker, is done: its pin and its worker are released, and the worker goes
+   * to the next queued request in the same step; returns what the core decided.
+   */
   private List<CacheEvent> release(Pending request, TraceEvent.Status status, long ready, long outputTokens, String error,
       long now) {
-    pending.remove(request.id);
-    List<CacheEvent> events = request.inCache ? cache.release(request.id, now) : List.of();
-    request.inCache = false;
-    long next = dispatcher.finished();
-    if (next != Dispatcher.NONE) {
-      pending.get(next).worker.complete(null);
+    if (request.done || pending.remove(request.id) == null) {
+      return List.of();
     }
-    metrics.waiting.set(dispatcher.queued());
+    request.inCache = false;
+    List<CacheEvent> events = lifecycle.finish(request.id, now);
     record(request, status, ready, outputTokens, error, now);
     left.signalAll();
     return events;
@@ -748,15 +783,15 @@ public final class ModelHost implements AutoCloseable {
     String reason = error;
     decide(now -> {
       if (instance == null) {
-        return cache.loadFailed(model, reason, now);
+        return lifecycle.loadFailed(model, reason, now);
       }
       instances.put(model, instance);
-      List<CacheEvent> events = new ArrayList<>(cache.loadSucceeded(model, instance.bytes(), now));
+      List<CacheEvent> events = new ArrayList<>(lifecycle.loadSucceeded(model, instance.bytes(), now));
       MemoryProbe.Reading reading = probe.read();
       trace.memory(now, reading);
       metrics.rssBytes.set(reading.rssBytes());
       if (pressureRule) {
-        events.addAll(cache.memoryObserved(reading.hostUsedBytes(), reading.hostTotalBytes(), now));
+        events.addAll(lifecycle.memoryObserved(reading.hostUsedBytes(), reading.hostTotalBytes(), now));
       }
       return events;
     });
@@ -787,10 +822,11 @@ public final class ModelHost implements AutoCloseable {
   public void tick() {
     try {
       decide(now -> {
-        List<CacheEvent> events = new ArrayList<>(cache.tick(now));
+        trace.tick(now);
+        List<CacheEvent> events = new ArrayList<>(lifecycle.tick(now));
         if (pressureRule) {
           MemoryProbe.Reading reading = probe.read();
-          events.addAll(cache.memoryObserved(reading.hostUsedBytes(), reading.hostTotalBytes(), now));
+          events.addAll(lifecycle.memoryObserved(reading.hostUsedBytes(), reading.hostTotalBytes(), now));
         }
         return events;
       });
@@ -849,7 +885,7 @@ public final class ModelHost implements AutoCloseable {
       if (!instances.containsKey(model) && !loadStarts.containsKey(model)) {
         checkFiles(model);
       }
-      return cache.load(model, cause, now);
+      return lifecycle.load(model, cause, now);
     });
     for (CacheEvent e : events) {
       if (e instanceof LoadSkipped s) {
@@ -866,7 +902,7 @@ public final class ModelHost implements AutoCloseable {
 
   /** Unloads {@code model}; throws 404 when not cached, 409 while it loads or serves a request. */
   public String unload(String model) {
-    List<CacheEvent> events = decide(now -> cache.unload(model, now));
+    List<CacheEvent> events = decide(now -> lifecycle.unload(model, now));
     for (CacheEvent e : events) {
       if (e instanceof UnloadRefused r) {
         switch (r.reason()) {
@@ -904,9 +940,7 @@ public final class ModelHost implements AutoCloseable {
       int cancelled = pending.size();
       for (Pending p : pending.values()) {
         p.cancelled = true;
-        HostException stop = HostException.cancelled("the request was cancelled: the server is shutting down");
-        p.worker.completeExceptionally(stop);
-        p.ready.completeExceptionally(stop);
+        p.ready.completeExceptionally(HostException.cancelled("the request was cancelled: the server is shutting down"));
       }
       awaitEmpty(CANCEL_WAIT);
       return cancelled;

@@ -69,6 +69,10 @@ final class TraceRecorder implements AutoCloseable {
     }
   }
 
+  void tick(long now) {
+    write(new TraceEvent.Tick(now));
+  }
+
   void end(long now) {
     write(new TraceEvent.End(t(now)));
     close();
