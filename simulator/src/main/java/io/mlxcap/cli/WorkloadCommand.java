@@ -98,6 +98,12 @@ final class WorkloadCommand implements Runnable {
     @Option(names = "--start", paramLabel = "INSTANT", description = "When the trace's time 0 is, e.g. 2026-01-29T00:00:00Z (recorded in the header).")
     String start;
 
+    @Option(names = "--keep-alive", paramLabel = "VALUE=SHARE,…",
+        description = "Keep-alives the requests ask for (Ollama's keep_alive), with their shares: a duration (0 unloads the "
+            + "model as soon as it is idle), forever, or none (no keep_alive: the idle TTL applies), e.g. 0=0.2,30s=0.3,none=0.5. "
+            + "Default: none asks for one.")
+    String keepAlive;
+
     @Override
     public void run() {
       ModelTable table = models.table();
@@ -118,10 +124,42 @@ final class WorkloadCommand implements Runnable {
         }
       });
       WorkloadSpec workload = new WorkloadSpec(kind, rate, on, off, amplitude, peakHour, duration, shares(table),
-          TokenDistribution.parse(prompt, "--prompt-tokens"), TokenDistribution.parse(output, "--output-tokens"), seed);
+          TokenDistribution.parse(prompt, "--prompt-tokens"), TokenDistribution.parse(output, "--output-tokens"), seed,
+          keepAlives());
       write(workload, table, out, startedAt, "mlxcap workload synth --arrivals " + kind.cliName() + " --rate " + rate
           + " --duration " + duration + " --mix " + mix + " --prompt-tokens " + workload.promptTokens()
-          + " --output-tokens " + workload.outputTokens() + " --seed " + seed, spec);
+          + " --output-tokens " + workload.outputTokens() + " --seed " + seed
+          + (keepAlive == null ? "" : " --keep-alive " + keepAlive), spec);
+    }
+
+    /** {@code --keep-alive} read: each value (nanoseconds, UNKNOWN for none, forever) to its share. */
+    private Map<Long, Double> keepAlives() {
+      Map<Long, Double> shares = new java.util.LinkedHashMap<>();
+      if (keepAlive == null) {
+        return shares;
+      }
+      for (String part : keepAlive.split(",")) {
+        String[] kv = part.split("=", 2);
+        if (kv.length != 2) {
+          throw new InvalidInputException("--keep-alive '" + part + "' must be VALUE=SHARE, e.g. 30s=0.5");
+        }
+        String value = kv[0].strip();
+        long nanos = switch (value) {
+          case "none" -> TraceEvent.UNKNOWN;
+          case "forever", "-1" -> TraceEvent.KEEP_ALIVE_FOREVER;
+          default -> io.mlxcap.Durations.parse("--keep-alive", value).toNanos();
+        };
+        double share;
+        try {
+          share = Double.parseDouble(kv[1].strip());
+        } catch (NumberFormatException e) {
+          throw new InvalidInputException("--keep-alive share '" + kv[1] + "' for " + value + " is not a number");
+        }
+        if (shares.put(nanos, share) != null) {
+          throw new InvalidInputException("--keep-alive names " + value + " twice");
+        }
+      }
+      return shares;
     }
 
     private Map<String, Double> shares(ModelTable table) {

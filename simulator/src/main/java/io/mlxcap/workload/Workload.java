@@ -40,6 +40,15 @@ public final class Workload {
     LogNormalDistribution output = logNormal(spec.outputTokens(), random);
     long end = spec.duration().toNanos();
     long count = 0;
+    // Keep-alives come from a stream of their own: a workload without them draws exactly what it drew before.
+    long[] keepAlives = spec.keepAlive().keySet().stream().mapToLong(Long::longValue).toArray();
+    double[] keepAliveCumulative = new double[keepAlives.length];
+    double keepAliveTotal = 0;
+    for (int i = 0; i < keepAlives.length; i++) {
+      keepAliveTotal += spec.keepAlive().get(keepAlives[i]);
+      keepAliveCumulative[i] = keepAliveTotal;
+    }
+    RandomGenerator keepAliveRandom = new Well19937c(spec.seed() ^ 0x6b65657061L);
     for (long t = arrivals.next(); t < end; t = arrivals.next()) {
       double pick = random.nextDouble() * total;
       int model = 0;
@@ -47,8 +56,17 @@ public final class Workload {
         model++;
       }
       count++;
+      long keepAlive = TraceEvent.UNKNOWN;
+      if (keepAlives.length > 0) {
+        double k = keepAliveRandom.nextDouble() * keepAliveTotal;
+        int i = 0;
+        while (keepAliveCumulative[i] <= k && i < keepAlives.length - 1) {
+          i++;
+        }
+        keepAlive = keepAlives[i];
+      }
       sink.accept(new Request(t, "w" + count, models.get(model), tokens(prompt), TraceEvent.UNKNOWN, tokens(output),
-          TraceEvent.UNKNOWN));
+          TraceEvent.UNKNOWN, keepAlive));
     }
     return count;
   }

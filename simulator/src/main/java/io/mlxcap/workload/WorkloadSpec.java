@@ -18,6 +18,10 @@ import java.util.Objects;
  * @param models model (name or alias) to its share of requests; shares need not sum to 1
  * @param promptTokens log-normal prompt length
  * @param outputTokens log-normal output length
+ * @param keepAlive the keep-alives requests ask for (Ollama's {@code keep_alive}, nanoseconds;
+ *     {@code TraceEvent.UNKNOWN} for none, {@code TraceEvent.KEEP_ALIVE_FOREVER}) to their shares;
+ *     empty: no request asks for one. Drawn from a random stream of their own, so a workload without
+ *     them is the same trace, byte for byte, as before they existed
  */
 public record WorkloadSpec(
     ArrivalProcess.Kind arrivals,
@@ -30,7 +34,16 @@ public record WorkloadSpec(
     Map<String, Double> models,
     TokenDistribution promptTokens,
     TokenDistribution outputTokens,
-    long seed) {
+    long seed,
+    Map<Long, Double> keepAlive) {
+
+  /** A workload whose requests ask for no keep-alive. */
+  public WorkloadSpec(ArrivalProcess.Kind arrivals, double perSecond, Duration burstOn, Duration burstOff, double amplitude,
+      double peakHour, Duration duration, Map<String, Double> models, TokenDistribution promptTokens,
+      TokenDistribution outputTokens, long seed) {
+    this(arrivals, perSecond, burstOn, burstOff, amplitude, peakHour, duration, models, promptTokens, outputTokens, seed,
+        Map.of());
+  }
 
   public WorkloadSpec {
     Objects.requireNonNull(arrivals, "arrivals");
@@ -46,6 +59,12 @@ public record WorkloadSpec(
     }
     require(models.values().stream().mapToDouble(Double::doubleValue).sum() > 0, "the model shares must not all be 0");
     models = new LinkedHashMap<>(models);
+    for (Map.Entry<Long, Double> e : keepAlive.entrySet()) {
+      require(e.getValue() >= 0 && Double.isFinite(e.getValue()), "a --keep-alive share must be >= 0, was " + e.getValue());
+    }
+    require(keepAlive.isEmpty() || keepAlive.values().stream().mapToDouble(Double::doubleValue).sum() > 0,
+        "the --keep-alive shares must not all be 0");
+    keepAlive = new LinkedHashMap<>(keepAlive);
     Objects.requireNonNull(promptTokens, "promptTokens");
     Objects.requireNonNull(outputTokens, "outputTokens");
   }
