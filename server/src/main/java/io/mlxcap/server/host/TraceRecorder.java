@@ -70,7 +70,7 @@ final class TraceRecorder implements AutoCloseable {
   }
 
   void tick(long now) {
-    write(new TraceEvent.Tick(now));
+    write(new TraceEvent.Tick(t(now)));
   }
 
   void end(long now) {
