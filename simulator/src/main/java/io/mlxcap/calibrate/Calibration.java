@@ -62,6 +62,7 @@ public final class Calibration {
       Map<String, long[]> requests = new HashMap<>(); // id -> prompt tokens
       Map<String, String> requestModel = new HashMap<>();
       List<Serving> servings = new ArrayList<>();
+      List<double[]> served = new ArrayList<>(); // beside servings: each one's service row
       int firstSample = memory.size();
       int firstLoad = loads.size();
       try (TraceReader reader = TraceReader.open(trace, TraceReader.Mode.STRICT)) {
@@ -115,12 +116,16 @@ public final class Calibration {
             long[] r = requests.remove(d.id());
             String model = requestModel.remove(d.id());
             if (r != null && model != null && r[0] != TraceEvent.UNKNOWN) {
-              service.computeIfAbsent(model, m -> new ArrayList<>()).add(new double[] {r[0], d.outputTokens(), d.serviceNanos() / 1e9});
+              // prompt, output, seconds, generations in service beside it on average (itself included), cold
+              double[] row = {r[0], d.outputTokens(), d.serviceNanos() / 1e9, 1, d.loadWaitNanos() > COLD_WAIT_NANOS ? 1 : 0};
+              service.computeIfAbsent(model, m -> new ArrayList<>()).add(row);
+              served.add(row);
               servings.add(new Serving(d.timeNanos() - d.serviceNanos(), d.timeNanos(), model, r[0] + d.outputTokens()));
             }
           }
         }
       }
+      concurrency(servings, served);
       if (loads.size() == firstLoad || memory.size() == firstSample) {
         throw new InvalidInputException(trace + " has " + (loads.size() - firstLoad) + " load lines and " + (memory.size() - firstSample)
             + " memory samples; calibrate needs both (a recording of mlxcap serve that loaded models)");
@@ -157,13 +162,13 @@ public final class Calibration {
     Map<String, ModelFigures> models = new LinkedHashMap<>();
     bytesByModel.forEach((model, bytes) -> models.put(model, new ModelFigures(
         new Figure(median(bytes), bytes.size(), "load lines: the bytes the server reported (median)"), null, null, null)));
-    fitService(service, models, quality);
+    fitService(service, models, host, quality);
     perToken.forEach((model, values) -> {
       ModelFigures before = models.getOrDefault(model, new ModelFigures(null, null, null, null));
       double kv = Math.round(medianOf(values));
       models.put(model, new ModelFigures(before.bytes(), before.prefillTokensPerSecond(), before.decodeTokensPerSecond(),
           new Figure(kv, values.size(), "memory samples taken while one request of this model was served: what they held beyond"
-              + " the line, over its prompt + output tokens (median)")));
+              + " the line, over its prompt + output tokens (median)"), before.coldServiceExtraSeconds()));
       quality.add(String.format(Locale.ROOT, "working mem.  %-30s %s per token of context, from %d samples", model,
           ByteSize.format(Math.round(kv)), values.size()));
     });
@@ -441,44 +446,183 @@ public final class Calibration {
     return memory.stream().filter(m -> m[4] == 0).mapToDouble(m -> m[1]).distinct().count() >= 2;
   }
 
-  /** service seconds = prompt / prefill + output / decode per model, least squares without intercept. */
-  private static void fitService(Map<String, List<double[]>> service, Map<String, ModelFigures> models, List<String> quality) {
-    service.forEach((model, rows) -> {
-      double prefill = Double.NaN;
-      double decode = Double.NaN;
-      if (rows.size() >= 3) {
-        double[] y = new double[rows.size()];
-        double[][] x = new double[rows.size()][];
-        for (int i = 0; i < rows.size(); i++) {
-          y[i] = rows.get(i)[2];
-          x[i] = new double[] {rows.get(i)[0], rows.get(i)[1]};
+  /**
+   * Sets each service row's mean number of generations in service during it (itself included): the
+   * time-weighted count of the services that overlap it, over its length.
+   */
+  private static void concurrency(List<Serving> servings, List<double[]> rows) {
+    Integer[] order = new Integer[servings.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, java.util.Comparator.comparingDouble(i -> servings.get(i).start()));
+    for (int a = 0; a < order.length; a++) {
+      Serving s = servings.get(order[a]);
+      double length = s.end() - s.start();
+      if (length <= 0) {
+        continue;
+      }
+      double shared = 0;
+      for (int b = 0; b < order.length; b++) {
+        Serving t = servings.get(order[b]);
+        if (t.start() >= s.end()) {
+          break; // sorted by start: none later overlaps
         }
-        try {
-          OLSMultipleLinearRegression ols = new OLSMultipleLinearRegression();
-          ols.setNoIntercept(true);
-          ols.newSampleData(y, x);
-          double[] b = ols.estimateRegressionParameters();
-          if (b[0] > 0 && b[1] > 0) {
-            prefill = 1 / b[0];
-            decode = 1 / b[1];
+        shared += Math.max(0, Math.min(s.end(), t.end()) - Math.max(s.start(), t.start()));
+      }
+      rows.get(order[a])[3] = shared / length;
+    }
+  }
+
+  /**
+   * A request that waited longer than this for its model waited for a load (a cold start); below it is
+   * a hit: a load takes tens of milliseconds at least, and a recording of an earlier server counted a
+   * hit's hand-over between threads (microseconds) as its wait.
+   */
+  static final long COLD_WAIT_NANOS = 1_000_000;
+
+  /** A service shared with fewer than this many others on average counts as served alone. */
+  static final double ALONE = 1.1;
+  /** ... and with at least this many, as shared (the slowdown is fitted on those). */
+  static final double SHARED = 1.25;
+
+  /**
+   * Service per model and how services slow each other, in two rounds. Per model: seconds = prompt /
+   * prefill + output / decode, least squares without intercept, over its warm requests (not the first
+   * after their model's load), each one's time divided by its share of the slowdown; with fewer than 3
+   * warm ones, over all. Pooled over models, the slowdown ({@link io.mlxcap.sim.ServiceContention}):
+   * for each warm request served beside others (on average at least {@value #SHARED} generations in
+   * service, itself included), its time over its solo time, minus 1, over the others beside it; the
+   * median (10 such requests at least, else 0). The first round fits the rates with no slowdown, the
+   * second with the first round's. Then per model what a cold service (one that waited for its model's
+   * load) takes beyond its solo time, its share of the slowdown taken off: the mean over its cold
+   * requests (3 at least), not the median, because the queue behind them pays for the whole of it.
+   */
+  private static void fitService(Map<String, List<double[]>> service, Map<String, ModelFigures> models, Map<String, Figure> host,
+      List<String> quality) {
+    Map<String, double[]> rates = new LinkedHashMap<>();
+    double slowdown = 0;
+    int shared = 0;
+    for (int round = 0; round < 2; round++) {
+      for (Map.Entry<String, List<double[]>> e : service.entrySet()) {
+        rates.put(e.getKey(), fitRates(e.getValue(), slowdown));
+      }
+      List<Double> slowdowns = new ArrayList<>();
+      service.forEach((model, all) -> {
+        double[] rate = rates.get(model);
+        for (double[] r : all) {
+          if (r[4] == 0 && r[3] >= SHARED) {
+            slowdowns.add((r[2] / solo(r, rate) - 1) / (r[3] - 1));
           }
-        } catch (RuntimeException singular) {
-          // prompts or outputs all alike: fall back below
+        }
+      });
+      slowdown = slowdowns.size() >= 10 ? Math.max(0, Math.round(medianOf(slowdowns) * 1000) / 1000.0) : 0;
+      shared = slowdowns.size();
+    }
+    double s = slowdown;
+    service.forEach((model, all) -> {
+      double[] rate = rates.get(model);
+      String how = (rate[3] == 1 ? "warm served requests" : "served requests") + ", each over its share of the slowdown: "
+          + (rate[2] == 2 ? "service = prompt / prefill + output / decode (least squares, no intercept, both rates scaled so"
+              + " that the fitted time adds up to the measured)"
+          : rate[2] == 3 ? "service = output / decode, output tokens over service time (the prompt's share too small to measure:"
+              + " prefill taken as free)"
+          : "(prompt + output tokens) / service time, one rate (too few or too alike for two)");
+      ModelFigures before = models.getOrDefault(model, new ModelFigures(null, null, null, null));
+      models.put(model, new ModelFigures(before.bytes(), new Figure(rate[0], (int) rate[4], how),
+          new Figure(rate[1], (int) rate[4], how), before.kvBytesPerToken()));
+      quality.add(String.format(Locale.ROOT, "service       %-30s prefill %.0f, decode %.0f tokens/s from %d %srequests", model, rate[0],
+          rate[1], (int) rate[4], rate[3] == 1 ? "warm " : ""));
+    });
+    host.put("service_slowdown_per_generation", new Figure(slowdown, shared,
+        "warm served requests with others in service beside them (on average " + SHARED + " or more, itself included):"
+            + " service over solo time, minus 1, over the others beside it (median; 0 with fewer than 10)"));
+    quality.add(String.format(Locale.ROOT, "contention    each other generation in service adds %.0f %% of a solo service's time, from %d"
+        + " requests served beside others", 100 * slowdown, shared));
+    service.forEach((model, all) -> {
+      double[] rate = rates.get(model);
+      List<Double> extra = new ArrayList<>();
+      for (double[] r : all) {
+        if (r[4] == 1) {
+          extra.add(r[2] / (1 + s * Math.max(0, r[3] - 1)) - solo(r, rate));
         }
       }
-      String how = "served requests: service = prompt / prefill + output / decode (least squares, no intercept)";
-      if (Double.isNaN(decode)) {
-        double seconds = rows.stream().mapToDouble(r -> r[2]).sum();
-        double tokens = rows.stream().mapToDouble(r -> r[0] + r[1]).sum();
-        prefill = decode = tokens / Math.max(seconds, 1e-9);
-        how = "served requests: (prompt + output tokens) / service time, one rate (too few or too alike for two)";
+      if (extra.size() >= 3) {
+        double seconds = Math.round(extra.stream().mapToDouble(Double::doubleValue).average().orElse(0) * 1e4) / 1e4;
+        ModelFigures before = models.get(model);
+        models.put(model, new ModelFigures(before.bytes(), before.prefillTokensPerSecond(), before.decodeTokensPerSecond(),
+            before.kvBytesPerToken(), new Figure(seconds, extra.size(), "requests that waited for this model's load: service"
+                + " (its share of the slowdown taken off) minus solo time (mean)")));
+        quality.add(String.format(Locale.ROOT, "cold service  %-30s %+.1f ms on the first service after a load, from %d requests",
+            model, seconds * 1e3, extra.size()));
       }
-      ModelFigures before = models.getOrDefault(model, new ModelFigures(null, null, null, null));
-      models.put(model, new ModelFigures(before.bytes(), new Figure(round(prefill), rows.size(), how),
-          new Figure(round(decode), rows.size(), how), before.kvBytesPerToken()));
-      quality.add(String.format(Locale.ROOT, "service       %-30s prefill %.0f, decode %.0f tokens/s from %d requests", model, prefill,
-          decode, rows.size()));
     });
+  }
+
+  /**
+   * {prefill, decode, 2 for two rates or 1 for one, 1 when fitted on warm requests, how many} for one
+   * model's service rows, each row's time divided by 1 + {@code slowdown} × the others beside it.
+   */
+  private static double[] fitRates(List<double[]> all, double slowdown) {
+    List<double[]> warm = all.stream().filter(r -> r[4] == 0).toList();
+    List<double[]> rows = warm.size() >= 3 ? warm : all;
+    double[] y = new double[rows.size()];
+    for (int i = 0; i < rows.size(); i++) {
+      y[i] = rows.get(i)[2] / (1 + slowdown * Math.max(0, rows.get(i)[3] - 1));
+    }
+    if (rows.size() >= 3) {
+      double[][] x = new double[rows.size()][];
+      for (int i = 0; i < rows.size(); i++) {
+        x[i] = new double[] {rows.get(i)[0], rows.get(i)[1]};
+      }
+      try {
+        OLSMultipleLinearRegression ols = new OLSMultipleLinearRegression();
+        ols.setNoIntercept(true);
+        ols.newSampleData(y, x);
+        double[] b = ols.estimateRegressionParameters();
+        if (b[0] > 0 && b[1] > 0) {
+          // Without an intercept the residuals need not sum to 0: scale both rates so that the rows'
+          // predicted time adds up to their measured time (a queue behind them pays for the total).
+          double predicted = 0;
+          double measured = 0;
+          for (int i = 0; i < rows.size(); i++) {
+            predicted += b[0] * rows.get(i)[0] + b[1] * rows.get(i)[1];
+            measured += y[i];
+          }
+          double scale = predicted > 0 ? measured / predicted : 1;
+          return new double[] {round(1 / (b[0] * scale)), round(1 / (b[1] * scale)), 2, rows == warm ? 1 : 0, rows.size()};
+        }
+      } catch (RuntimeException singular) {
+        // prompts or outputs all alike: below
+      }
+      // The prompt's share too small to tell from the noise (its slope came out 0 or less): the output
+      // alone, and the prompt as good as free; a single rate over all tokens would charge a long
+      // prompt as if each of its tokens were generated.
+      double xy = 0;
+      double xx = 0;
+      double measured = 0;
+      for (int i = 0; i < rows.size(); i++) {
+        xy += rows.get(i)[1] * y[i];
+        xx += rows.get(i)[1] * rows.get(i)[1];
+        measured += y[i];
+      }
+      double outputs = rows.stream().mapToDouble(r -> r[1]).sum();
+      if (xx > 0 && xy > 0 && outputs > 0) {
+        return new double[] {PROMPT_FREE, round(outputs / measured), 3, rows == warm ? 1 : 0, rows.size()};
+      }
+    }
+    double seconds = java.util.Arrays.stream(y).sum();
+    double tokens = rows.stream().mapToDouble(r -> r[0] + r[1]).sum();
+    double rate = round(tokens / Math.max(seconds, 1e-9));
+    return new double[] {rate, rate, 1, rows == warm ? 1 : 0, rows.size()};
+  }
+
+  /** The prefill rate of a model whose prompts cost too little to measure. */
+  static final double PROMPT_FREE = 1e9;
+
+  /** A service row's solo time at {@code rate} (prefill, decode). */
+  private static double solo(double[] row, double[] rate) {
+    return row[0] / rate[0] + row[1] / rate[1];
   }
 
   private static double round(double v) {

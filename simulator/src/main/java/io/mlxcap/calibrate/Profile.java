@@ -33,13 +33,20 @@ import java.util.Map;
 public record Profile(HostProfile host, Map<String, Figure> figures, Map<String, ModelFigures> models, String source) {
   static final String FORMAT = "mlxcap-host-profile";
   private static final String SPREAD = "load_time_spread";
+  private static final String COLD_EXTRA = "cold_service_extra_s";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** One measured value, the number of observations behind it and how it was fitted. */
   public record Figure(double value, int observations, String how) {}
 
   /** What one model measured; a null figure was not measured. */
-  public record ModelFigures(Figure bytes, Figure prefillTokensPerSecond, Figure decodeTokensPerSecond, Figure kvBytesPerToken) {}
+  public record ModelFigures(Figure bytes, Figure prefillTokensPerSecond, Figure decodeTokensPerSecond, Figure kvBytesPerToken,
+      Figure coldServiceExtraSeconds) {
+    /** Figures without a cold-service extra. */
+    public ModelFigures(Figure bytes, Figure prefillTokensPerSecond, Figure decodeTokensPerSecond, Figure kvBytesPerToken) {
+      this(bytes, prefillTokensPerSecond, decodeTokensPerSecond, kvBytesPerToken, null);
+    }
+  }
 
   /**
    * {@code table} with the measured figures of this profile in place of the table's: each model's
@@ -107,6 +114,9 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
       if (m.kvBytesPerToken() != null) {
         figure(model, "kv_bytes_per_token", m.kvBytesPerToken());
       }
+      if (m.coldServiceExtraSeconds() != null) {
+        figure(model, COLD_EXTRA, m.coldServiceExtraSeconds());
+      }
     });
     Path parent = file.toAbsolutePath().getParent();
     if (parent != null) {
@@ -171,12 +181,6 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
       e.getValue().forEach(v -> values.add(number(file, SPREAD + ".relative_by_model." + e.getKey(), v)));
       own.put(e.getKey(), values);
     });
-    HostProfile profile;
-    try {
-      profile = hostOf(figures, new LoadSpread(warmup, relative, offsets, own));
-    } catch (InvalidInputException e) {
-      throw new InvalidInputException("--profile " + file + ": " + e.getMessage());
-    }
     Map<String, ModelFigures> models = new LinkedHashMap<>();
     root.path("models").fields().forEachRemaining(e -> {
       JsonNode m = e.getValue();
@@ -184,18 +188,31 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
           m.has("bytes") ? figure(file, e.getKey() + ".bytes", m.get("bytes")) : null,
           m.has("prefill_tokens_per_s") ? figure(file, e.getKey() + ".prefill_tokens_per_s", m.get("prefill_tokens_per_s")) : null,
           m.has("decode_tokens_per_s") ? figure(file, e.getKey() + ".decode_tokens_per_s", m.get("decode_tokens_per_s")) : null,
-          m.has("kv_bytes_per_token") ? figure(file, e.getKey() + ".kv_bytes_per_token", m.get("kv_bytes_per_token")) : null));
+          m.has("kv_bytes_per_token") ? figure(file, e.getKey() + ".kv_bytes_per_token", m.get("kv_bytes_per_token")) : null,
+          m.has(COLD_EXTRA) ? figure(file, e.getKey() + "." + COLD_EXTRA, m.get(COLD_EXTRA)) : null));
     });
+    HostProfile profile;
+    try {
+      profile = hostOf(figures, new LoadSpread(warmup, relative, offsets, own), models);
+    } catch (InvalidInputException e) {
+      throw new InvalidInputException("--profile " + file + ": " + e.getMessage());
+    }
     return new Profile(profile, figures, models, root.path("source").asText(""));
   }
 
   /** A profile of these measured figures; a figure not measured keeps {@link HostProfile#DEFAULT}'s value. */
   public static Profile of(Map<String, Figure> figures, LoadSpread loadSpread, Map<String, ModelFigures> models,
       String source) {
-    return new Profile(hostOf(figures, loadSpread), figures, models, source);
+    return new Profile(hostOf(figures, loadSpread, models), figures, models, source);
   }
 
-  private static HostProfile hostOf(Map<String, Figure> figures, LoadSpread loadSpread) {
+  private static HostProfile hostOf(Map<String, Figure> figures, LoadSpread loadSpread, Map<String, ModelFigures> models) {
+    Map<String, Double> cold = new LinkedHashMap<>();
+    models.forEach((name, m) -> {
+      if (m.coldServiceExtraSeconds() != null && m.coldServiceExtraSeconds().observations() > 0) {
+        cold.put(name, m.coldServiceExtraSeconds().value());
+      }
+    });
     HostProfile d = HostProfile.DEFAULT;
     return new HostProfile(
         (long) value(figures, "ram_bytes", d.ramBytes()),
@@ -206,7 +223,8 @@ public record Profile(HostProfile host, Map<String, Figure> figures, Map<String,
         value(figures, "load_transient", d.loadTransient()),
         (long) value(figures, "growth_per_load_bytes", d.growthPerLoadBytes()),
         loadSpread,
-        value(figures, "load_s_per_evicted_byte", d.loadSecondsPerEvictedByte()));
+        value(figures, "load_s_per_evicted_byte", d.loadSecondsPerEvictedByte()),
+        new io.mlxcap.sim.ServiceContention(value(figures, "service_slowdown_per_generation", 0), cold));
   }
 
   private static double value(Map<String, Figure> figures, String name, double fallback) {

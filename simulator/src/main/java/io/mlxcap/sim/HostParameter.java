@@ -65,7 +65,7 @@ public enum HostParameter {
       }
     }
     return new HostProfile(ram, other, runtime, bandwidth, overhead, transientFraction, growth, base.loadSpread(),
-        base.loadSecondsPerEvictedByte());
+        base.loadSecondsPerEvictedByte(), base.service());
   }
 
   /** Checks that {@code value} reads as this parameter's kind of value (size, duration or fraction). */

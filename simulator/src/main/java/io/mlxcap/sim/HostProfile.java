@@ -21,10 +21,20 @@ import java.util.Locale;
  *     their length ({@link LoadSpread}); {@link LoadSpread#NONE}: every load takes the line exactly
  * @param loadSecondsPerEvictedByte how much longer a load takes per byte of the models evicted to make
  *     room for it: the server frees them while the load runs (measured by {@code calibrate}; 0 by default)
+ * @param service how generations that overlap slow each other, and what the first one after a load
+ *     costs ({@link ServiceContention}); {@link ServiceContention#NONE}: each is served at its solo speed
  */
 public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes, double loadBytesPerSecond,
     Duration loadOverhead, double loadTransient, long growthPerLoadBytes, LoadSpread loadSpread,
-    double loadSecondsPerEvictedByte) {
+    double loadSecondsPerEvictedByte, ServiceContention service) {
+
+  /** A profile whose generations do not slow each other. */
+  public HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes, double loadBytesPerSecond,
+      Duration loadOverhead, double loadTransient, long growthPerLoadBytes, LoadSpread loadSpread,
+      double loadSecondsPerEvictedByte) {
+    this(ramBytes, otherBytes, runtimeBaseBytes, loadBytesPerSecond, loadOverhead, loadTransient, growthPerLoadBytes,
+        loadSpread, loadSecondsPerEvictedByte, ServiceContention.NONE);
+  }
 
   /** 128 GiB host, 8 GiB used by others, 1 GB runtime, loads at 2 GB/s plus 1 s, no transient copy, no growth. */
   public static final HostProfile DEFAULT =
@@ -53,12 +63,13 @@ public record HostProfile(long ramBytes, long otherBytes, long runtimeBaseBytes,
     require(loadSecondsPerEvictedByte >= 0 && Double.isFinite(loadSecondsPerEvictedByte),
         "the load delay per evicted byte must be at least 0");
     java.util.Objects.requireNonNull(loadSpread, "loadSpread");
+    java.util.Objects.requireNonNull(service, "service");
   }
 
   /** This profile on a host of {@code ramBytes} of which others use {@code otherBytes}. */
   public HostProfile withRam(long ramBytes, long otherBytes) {
     return new HostProfile(ramBytes, otherBytes, runtimeBaseBytes, loadBytesPerSecond, loadOverhead, loadTransient,
-        growthPerLoadBytes, loadSpread, loadSecondsPerEvictedByte);
+        growthPerLoadBytes, loadSpread, loadSecondsPerEvictedByte, service);
   }
 
   private static void require(boolean condition, String message) {

@@ -130,6 +130,10 @@ public final class Simulation {
   private long[] loadingReported;
   private int nextTick;
   private long unrecordedLoads;
+  /** Generations sharing the cores, when the host's profile says they slow each other; null when they do not. */
+  private final ProcessorSharing sharing;
+  /** What each model's first service after a load takes beyond its usual one. */
+  private final long[] coldExtra;
   /** Who wants to see the core's decisions (a replay compared with a recording); null when nobody. */
   private java.util.function.BiConsumer<Long, CacheEvent> decisions;
 
@@ -182,6 +186,11 @@ public final class Simulation {
       byCanonical.put(names[i], i);
     }
     loadClock = host.loadClock(names, modelBytes);
+    sharing = host.service().slowdownPerGeneration() > 0 ? new ProcessorSharing(host.service()) : null;
+    coldExtra = new long[n];
+    for (int i = 0; i < n; i++) {
+      coldExtra[i] = host.service().coldExtraNanos(names[i]);
+    }
     present = new boolean[n];
     modelRequests = new long[n];
     modelHits = new long[n];
@@ -232,7 +241,7 @@ public final class Simulation {
     handle(lifecycle.preload(settings.preloadModels(), 0), 0);
     noteMemory(0);
     long interval = settings.cleanupInterval().toNanos();
-    if (recorded != null && recorded.ticks().length > 0) {
+    if (recordedTicks()) {
       queue.add(recorded.ticks()[nextTick++], TICK, 0);
     } else if (interval > 0) {
       queue.add(interval, TICK, 0);
@@ -244,14 +253,17 @@ public final class Simulation {
       // so it goes next exactly when no queued event comes at or before it.
       if (queue.size() > 0 && (!morePending || queue.peekTime() <= pending.timeNanos)) {
         queue.poll();
-        if (queue.kind() == TICK && !workRemains()) {
+        if (queue.kind() == SERVICE_DONE && queue.payload() < 0 && -1 - queue.payload() != sharing.version()) {
+          continue; // the number in service changed since this end was scheduled: another event stands for it
+        }
+        if (queue.kind() == TICK && !workRemains() && !recordedTicks()) {
           break; // the traffic is over: a last tick would only stretch the window the means are taken over
         }
         now = queue.time();
         advanceMemory(now);
         switch (queue.kind()) {
           case LOAD_DONE -> loadDone((int) queue.payload(), now);
-          case SERVICE_DONE -> serviceDone((int) queue.payload(), now);
+          case SERVICE_DONE -> serviceDone(queue.payload() < 0 ? sharing.takeFirst() : (int) queue.payload(), now);
           default -> tick(now, interval);
         }
       } else if (morePending) {
@@ -361,19 +373,36 @@ public final class Simulation {
     latency.record(now - arrivalAt[slot]);
     queueWait.record(workerStart[slot] - arrivalAt[slot]);
     freeSlot(slot);
+    if (sharing != null) {
+      sharing.finished(now);
+      scheduleShared();
+    }
     handle(lifecycle.finish(slot, now), now);
+  }
+
+  /** The one event that stands for the next end of a shared generation, under the current schedule. */
+  private void scheduleShared() {
+    long due = sharing.nextDue();
+    if (due != ProcessorSharing.NONE) {
+      queue.add(due, SERVICE_DONE, -1 - sharing.version());
+    }
   }
 
   private void tick(long now, long interval) {
     handle(lifecycle.tick(now), now);
     checkPressure(now);
-    if (recorded != null && recorded.ticks().length > 0) {
+    if (recordedTicks()) {
       if (nextTick < recorded.ticks().length) {
         queue.add(recorded.ticks()[nextTick++], TICK, 0);
       }
     } else {
       queue.add(now + interval, TICK, 0);
     }
+  }
+
+  /** Whether the ticks come from a recording: the server ran every one of them, after its traffic too. */
+  private boolean recordedTicks() {
+    return recorded != null && recorded.ticks().length > 0;
   }
 
   private boolean workRemains() {
@@ -520,12 +549,22 @@ public final class Simulation {
     }
     long p = prompt[slot] == TraceEvent.UNKNOWN ? DEFAULT_PROMPT_TOKENS : prompt[slot];
     long o = output[slot] == TraceEvent.UNKNOWN ? DEFAULT_OUTPUT_TOKENS : output[slot];
-    long service = recordedService[slot] != TraceEvent.UNKNOWN
+    boolean recordedTime = recordedService[slot] != TraceEvent.UNKNOWN;
+    long service = recordedTime
         ? recordedService[slot]
-        : performance[model].serviceNanos(p, o);
+        : Math.max(1, performance[model].serviceNanos(p, o) + (hit[slot] ? 0 : coldExtra[model]));
     kv[slot] = (p + o) * performance[model].kvBytesPerToken();
     kvBytes += kv[slot];
-    queue.add(now + service, SERVICE_DONE, slot);
+    if (sharing == null) {
+      queue.add(now + service, SERVICE_DONE, slot);
+    } else if (recordedTime) {
+      sharing.startFixed(now);
+      queue.add(now + service, SERVICE_DONE, slot);
+      scheduleShared();
+    } else {
+      sharing.startShared(slot, service, now);
+      scheduleShared();
+    }
   }
 
   private int resolve(String asked) {

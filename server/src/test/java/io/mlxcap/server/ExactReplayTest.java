@@ -1,0 +1,127 @@
+package io.mlxcap.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mlxcap.calibrate.Validation;
+import io.mlxcap.drive.Driver;
+import io.mlxcap.trace.TraceEvent;
+import io.mlxcap.trace.TraceReader;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The design's central claim under concurrency, on real parts: a real server on a real port, driven
+ * with a random workload of overlapping requests (seeded: a failure names its seed), records a trace;
+ * its replay with recorded timing (each load, each service and each cleanup tick as the server's)
+ * makes the server's loads and evictions, in order, at 1, 2, 4 and 8 workers, with the byte budget,
+ * the idle TTL and Ollama keep-alives off and on.
+ */
+final class ExactReplayTest {
+  private static final String[] MODELS = {"phi3.5:3.8b", "qwen2.5-coder:32b", "deepseek-r1-distill-llama:70b",
+      "command-r-plus:104b"};
+  @TempDir Path dir;
+
+  /** Requests of random models at random gaps (mean 50 ms: they overlap), with keep-alives of 0, 1 s or none when asked. */
+  private Path workload(long seed, boolean keepAlives) throws Exception {
+    Random random = new Random(seed);
+    List<String> lines = new ArrayList<>();
+    double t = 0;
+    for (int i = 0; i < 36; i++) {
+      t += -Math.log(1 - random.nextDouble()) * 50;
+      String keep = !keepAlives ? "" : switch (random.nextInt(3)) {
+        case 0 -> ",\"keep_alive_ms\":0";
+        case 1 -> ",\"keep_alive_ms\":1000";
+        default -> "";
+      };
+      lines.add(String.format(java.util.Locale.ROOT, "{\"type\":\"request\",\"t_ms\":%.3f,\"model\":\"%s\",\"prompt_tokens\":%d,"
+          + "\"max_tokens\":%d%s}", t, MODELS[random.nextInt(MODELS.length)], 20 + random.nextInt(200), 2 + random.nextInt(10), keep));
+    }
+    Path file = dir.resolve("workload-" + seed + ".jsonl");
+    Files.writeString(file, String.join("\n", lines) + "\n");
+    return file;
+  }
+
+  @ParameterizedTest(name = "{0} workers, budget/TTL/keep-alive {1}, seed {2}")
+  @CsvSource({"1,false,101", "2,false,202", "4,false,303", "8,false,404", "1,true,505", "2,true,606", "4,true,707", "8,true,808"})
+  void recordedTiming_makesTheServersDecisions_inOrder(int workers, boolean extras, long seed) throws Exception {
+    Path recording = dir.resolve("recorded.jsonl");
+    List<String> env = new ArrayList<>(List.of("MLX_MAX_CONCURRENT_REQUESTS", "" + workers, "MLX_PRELOAD_MODELS", "fast",
+        "MLX_MEMORY_PRESSURE_THRESHOLD", "off"));
+    if (extras) {
+      env.addAll(List.of("MLX_MAX_CACHED_MODELS", "3", "MLX_MAX_CACHE_BYTES", "400MB", "MLX_CACHE_CLEANUP_INTERVAL_SEC", "1",
+          "MLX_MODEL_IDLE_TTL_SEC", "1"));
+    } else {
+      env.addAll(List.of("MLX_MAX_CACHED_MODELS", "2", "MLX_CACHE_CLEANUP_INTERVAL_SEC", "1"));
+    }
+    Driver.Summary seen;
+    try (TestServer s = TestServer.start(recording, env.toArray(String[]::new))) {
+      Driver driver = new Driver(new Driver.Options(URI.create("http://127.0.0.1:" + s.port),
+          extras ? Driver.Api.OLLAMA : Driver.Api.OPENAI, 1, 0, null, 1, dir.resolve("client.jsonl")));
+      List<TraceEvent.Request> requests = driver.requests(workload(seed, extras));
+      seen = driver.run(requests, i -> { });
+      // Idle models go at the next ticks; let two of them run before stopping.
+      Thread.sleep(extras ? 2_100 : 0);
+      assertEquals(0, s.host.drain(Duration.ofSeconds(30)), "every request had answered");
+    }
+    assertEquals(seen.sent(), seen.ok(), Driver.describe(seen).toString());
+    Validation.Result v = Validation.run(recording, null, Validation.Tolerances.DEFAULT, Validation.Timing.RECORDED);
+    String table = String.join("\n", Validation.describe(v, 5, 10)) + "\n(seed " + seed + ")";
+    assertEquals(-1, v.firstDivergence(), table);
+    assertEquals(0, v.unrecordedLoads(), table);
+    assertTrue(v.recorded().size() >= 8, "a run with loads and evictions to compare: " + v.recorded());
+    if (extras) {
+      assertTrue(v.recorded().stream().anyMatch(d -> d.endsWith(" idle_ttl")), "keep-alives and the TTL evicted: " + v.recorded());
+      assertTrue(ticks(recording) >= 2, "the ticks are recorded");
+    }
+    if (workers > 1) {
+      assertTrue(overlapped(recording), "requests were served side by side");
+    }
+  }
+
+  private static long ticks(Path recording) {
+    long n = 0;
+    long end = 0;
+    long last = 0;
+    try (TraceReader r = TraceReader.open(recording, TraceReader.Mode.STRICT)) {
+      for (TraceEvent e = r.next(); e != null; e = r.next()) {
+        if (e instanceof TraceEvent.Tick t) {
+          n++;
+          last = t.timeNanos();
+        } else {
+          end = Math.max(end, e.timeNanos());
+        }
+      }
+    }
+    assertTrue(last <= end, "tick lines are in the trace's time: the last at " + last + " ns, the trace ends at " + end);
+    return n;
+  }
+
+  /** Whether two services overlapped in the recording. */
+  private static boolean overlapped(Path recording) {
+    List<long[]> spans = new ArrayList<>();
+    try (TraceReader r = TraceReader.open(recording, TraceReader.Mode.STRICT)) {
+      for (TraceEvent e = r.next(); e != null; e = r.next()) {
+        if (e instanceof TraceEvent.RequestDone d && d.serviceNanos() != TraceEvent.UNKNOWN) {
+          spans.add(new long[] {d.timeNanos() - d.serviceNanos(), d.timeNanos()});
+        }
+      }
+    }
+    for (long[] a : spans) {
+      for (long[] b : spans) {
+        if (a != b && a[0] < b[1] && b[0] < a[1]) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+}
