@@ -105,6 +105,33 @@ final class SimulationTest {
     assertEquals(12_250_000_000L, r.coldWait().max());
   }
 
+  // Processor sharing worked by hand. fast (resident from a preload) gets two requests of 2 s of solo
+  // work, the second 1 s after the first, with each other generation adding half a solo time: alone the
+  // first does 1 s of work in [0, 1]; together each goes at 1 / 1.5, so the first's last second takes
+  // 1.5 s (it ends at 2.5), the second has done 1 s by then and finishes its last second alone (3.5).
+  @Test
+  void sharedCores_slowOverlappingGenerations_byHand() {
+    HostProfile shared = new HostProfile(128L << 30, 8L << 30, 1_000_000_000L, 2e9, Duration.ofSeconds(1), 0, 0, LoadSpread.NONE, 0,
+        new ServiceContention(0.5, Map.of()));
+    Settings two = settings("MLX_MAX_CONCURRENT_REQUESTS", "2", "MLX_PRELOAD_MODELS", "fast");
+    // 2 s of solo work each: 4000 prompt tokens at 2000/s, or 200 output tokens at 100/s.
+    RequestSource.InMemory requests = trace(10.0, "fast", 4000, 0, null, 11.0, "fast", 0, 200, null);
+    SimResult r = new Simulation(two, TABLE, shared, SizeRange.Estimate.EXPECTED, 100_000_000_000L).run(requests.replay());
+    assertEquals(2, r.hits());
+    assertEquals(2_500_000_000L, r.latency().max(), "each: the first 1 s alone and 1 s of work at 2/3 speed; the second"
+        + " 1 s of work in the 1.5 s shared, then 1 s alone");
+    assertEquals(2.5e9, r.latency().mean(), 1, "both take 2.5 s");
+    SimResult alone = new Simulation(two, TABLE, HOST, SizeRange.Estimate.EXPECTED, 100_000_000_000L).run(requests.replay());
+    assertEquals(2_000_000_000L, alone.latency().max(), "without the contention term each takes its solo time");
+    // A cold service takes its model's extra: 2.375 s load, then 1 s + 0.3 s.
+    HostProfile cold = new HostProfile(128L << 30, 8L << 30, 1_000_000_000L, 2e9, Duration.ofSeconds(1), 0, 0, LoadSpread.NONE, 0,
+        new ServiceContention(0, Map.of("phi3.5:3.8b", 0.3)));
+    SimResult c = new Simulation(settings(), TABLE, cold, SizeRange.Estimate.EXPECTED, 100_000_000_000L)
+        .run(trace(0.0, "fast", 2000, 0, null, 10.0, "fast", 2000, 0, null).replay());
+    assertEquals(2_375_000_000L + 1_300_000_000L, c.latency().max(), "the cold one");
+    assertEquals((3.675e9 + 1e9) / 2, c.latency().mean(), 1, "the warm one: its 1 s");
+  }
+
   // A calibrated delay per evicted byte: a load that had to evict waits for the freeing too; one that
   // evicted nothing does not.
   @Test
