@@ -23,7 +23,7 @@ final class TraceReadmeExamplesTest {
     while (block.find()) {
       lines.add(block.group(1).strip());
     }
-    assertEquals(9, lines.size(), "a header and one example of each of the eight event types");
+    assertEquals(10, lines.size(), "a header and one example of each of the nine event types");
     String trace = String.join("\n", lines) + "\n";
     try (TraceReader reader = TraceRoundTripTest.reader(trace, TraceReader.Mode.STRICT)) {
       assertEquals("mlxcap workload seed-scenario --seed 20260129", reader.header().source().orElseThrow());

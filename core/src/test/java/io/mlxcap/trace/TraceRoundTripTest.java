@@ -42,6 +42,7 @@ final class TraceRoundTripTest {
       new Request(4_000_000_000L, "r5", "fast", 12, U, U, U, TraceEvent.KEEP_ALIVE_FOREVER),
       new RequestDone(5_000_000_000L, "r2", Status.OK, 1_000, 2, 3, 40, null),
       new Memory(5_500_000_000L, 3_100_000_000L, 40_000_000_000L, 137_438_953_472L),
+      new TraceEvent.Tick(5_000_210_001L),
       new End(6_000_000_000L));
 
   static String write(TraceHeader header, List<TraceEvent> events) {
@@ -66,8 +67,8 @@ final class TraceRoundTripTest {
       assertEquals(header, reader.header());
       assertEquals(EVERY_KIND, reader.events().collect(Collectors.toList()));
       ReadReport report = reader.report();
-      assertEquals(15, report.lines());
-      assertEquals(14, report.events());
+      assertEquals(16, report.lines());
+      assertEquals(15, report.events());
       assertTrue(report.ended());
       assertEquals("", report.describe());
     }
