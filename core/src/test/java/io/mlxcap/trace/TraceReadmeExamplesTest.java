@@ -28,8 +28,8 @@ final class TraceReadmeExamplesTest {
     try (TraceReader reader = TraceRoundTripTest.reader(trace, TraceReader.Mode.STRICT)) {
       assertEquals("mlxcap workload seed-scenario --seed 20260129", reader.header().source().orElseThrow());
       List<TraceEvent> events = reader.events().collect(Collectors.toList());
-      assertEquals(8, events.size());
-      assertEquals(Set.of("Request", "RequestDone", "LoadStart", "Load", "LoadFailed", "Evict", "Memory", "End"),
+      assertEquals(9, events.size());
+      assertEquals(Set.of("Request", "RequestDone", "LoadStart", "Load", "LoadFailed", "Evict", "Memory", "Tick", "End"),
           events.stream().map(e -> e.getClass().getSimpleName()).collect(Collectors.toSet()));
       assertEquals(0, reader.report().unknownTypes());
     }
