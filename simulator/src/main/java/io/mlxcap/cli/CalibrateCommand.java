@@ -20,7 +20,9 @@ import picocli.CommandLine.Option;
         + "the runtime's base RSS and what each load "
         + "leaves behind (RSS minus the resident models against the loads so far, over the memory samples); what a "
         + "load holds while it runs (samples taken during loads); each model's resident bytes (load lines) and "
-        + "prefill and decode rates (served requests) and working memory per token. Every figure in the profile says how many observations it "
+        + "prefill and decode rates (its warm requests, each over its share of the slowdown; scaled so their time adds up) and "
+        + "working memory per token; how generations in service at once slow each other (each other one adds a share of a "
+        + "solo time: processor sharing) and what a model's first service after a load takes beyond the usual. Every figure in the profile says how many observations it "
         + "came from. Give --trace several times to fit one profile from several recordings (each its own process: "
         + "its own warm-up; the tail of the load spread then rests on more loads). Use it with simulate, sweep, report "
         + "and validate: --profile FILE.")
