@@ -489,8 +489,8 @@ public final class Calibration {
   /**
    * Service per model and how services slow each other, in two rounds. Per model: seconds = prompt /
    * prefill + output / decode, least squares without intercept, over its warm requests (not the first
-   * after their model's load), each one's time divided by its share of the slowdown; with fewer than 3
-   * warm ones, over all. Pooled over models, the slowdown ({@link io.mlxcap.sim.ServiceContention}):
+   * after their model's load) served alone; with fewer than 3 of those, over its warm requests, each
+   * one's time divided by its share of the slowdown; with fewer than 3 warm ones, over all. Pooled over models, the slowdown ({@link io.mlxcap.sim.ServiceContention}):
    * for each warm request served beside others (on average at least {@value #SHARED} generations in
    * service, itself included), its time over its solo time, minus 1, over the others beside it; the
    * median (10 such requests at least, else 0). The first round fits the rates with no slowdown, the
@@ -565,7 +565,8 @@ public final class Calibration {
    */
   private static double[] fitRates(List<double[]> all, double slowdown) {
     List<double[]> warm = all.stream().filter(r -> r[4] == 0).toList();
-    List<double[]> rows = warm.size() >= 3 ? warm : all;
+    List<double[]> alone = warm.stream().filter(r -> r[3] < ALONE).toList();
+    List<double[]> rows = alone.size() >= 3 ? alone : warm.size() >= 3 ? warm : all;
     double[] y = new double[rows.size()];
     for (int i = 0; i < rows.size(); i++) {
       y[i] = rows.get(i)[2] / (1 + slowdown * Math.max(0, rows.get(i)[3] - 1));
@@ -590,7 +591,7 @@ public final class Calibration {
             measured += y[i];
           }
           double scale = predicted > 0 ? measured / predicted : 1;
-          return new double[] {round(1 / (b[0] * scale)), round(1 / (b[1] * scale)), 2, rows == warm ? 1 : 0, rows.size()};
+          return new double[] {round(1 / (b[0] * scale)), round(1 / (b[1] * scale)), 2, rows == all ? 0 : 1, rows.size()};
         }
       } catch (RuntimeException singular) {
         // prompts or outputs all alike: below
@@ -608,13 +609,13 @@ public final class Calibration {
       }
       double outputs = rows.stream().mapToDouble(r -> r[1]).sum();
       if (xx > 0 && xy > 0 && outputs > 0) {
-        return new double[] {PROMPT_FREE, round(outputs / measured), 3, rows == warm ? 1 : 0, rows.size()};
+        return new double[] {PROMPT_FREE, round(outputs / measured), 3, rows == all ? 0 : 1, rows.size()};
       }
     }
     double seconds = java.util.Arrays.stream(y).sum();
     double tokens = rows.stream().mapToDouble(r -> r[0] + r[1]).sum();
     double rate = round(tokens / Math.max(seconds, 1e-9));
-    return new double[] {rate, rate, 1, rows == warm ? 1 : 0, rows.size()};
+    return new double[] {rate, rate, 1, rows == all ? 0 : 1, rows.size()};
   }
 
   /** The prefill rate of a model whose prompts cost too little to measure. */

@@ -130,6 +130,69 @@ final class CalibrationTest {
     assertEquals(16L << 30, p.host().ramBytes());
   }
 
+  // Services made to order, three models loaded in turn three times: each one's first request after
+  // its load takes 200 ms beyond its solo time (prompt / 1000 + output / 50 tokens per second); then
+  // two alone at their solo time; then two pairs served side by side, each taking 1.5 times its solo
+  // time (each other generation adds half).
+  @Test
+  void findsHowOverlappingServicesSlowEachOther_andTheColdExtra() {
+    Path file = dir.resolve("shared.jsonl");
+    TraceHeader header = new TraceHeader(Optional.of("2026-12-01T00:00:00Z"), Optional.of("test"), 16L << 30, 2,
+        Settings.defaults(TABLE).toEnv(), Optional.of(TABLE));
+    try (TraceWriter w = TraceWriter.durable(file, header)) {
+      long t = 0;
+      int id = 0;
+      String previous = null;
+      for (int turn = 0; turn < 9; turn++) {
+        String model = List.of("small", "medium", "large").get(turn % 3);
+        int round = turn / 3;
+        long bytes = TABLE.resolve(model).size().expectedBytes();
+        if (previous != null) {
+          w.write(new TraceEvent.Evict(t, previous, TABLE.resolve(previous).size().expectedBytes(), EvictionReason.MAX_MODELS));
+        }
+        previous = model;
+        w.write(new TraceEvent.Request(t, "r" + id, model, 200, 10, TraceEvent.UNKNOWN, TraceEvent.UNKNOWN));
+        w.write(new TraceEvent.LoadStart(t, model, LoadCause.REQUEST, bytes));
+        t += loadNanos(bytes);
+        w.write(new TraceEvent.Load(t, model, LoadCause.REQUEST, bytes, loadNanos(bytes)));
+        w.write(new TraceEvent.Memory(t, 150 * MB + bytes, 0, 16L << 30));
+        long service = Math.round(1e9 * (200 / 1000.0 + 10 / 50.0)) + 200_000_000L;
+        t += service;
+        w.write(new TraceEvent.RequestDone(t, "r" + id++, TraceEvent.Status.OK, 0, loadNanos(bytes), service, 10, null));
+        for (int i = 2 * round; i < 2 * round + 2; i++) {
+          long prompt = 100 + 80 * i;
+          long output = 5 + 4 * ((i * 2) % 5); // not in proportion to the prompt: both rates can be told apart
+          long solo = Math.round(1e9 * (prompt / 1000.0 + output / 50.0));
+          w.write(new TraceEvent.Request(t, "r" + id, model, prompt, output, TraceEvent.UNKNOWN, TraceEvent.UNKNOWN));
+          t += solo;
+          w.write(new TraceEvent.RequestDone(t, "r" + id++, TraceEvent.Status.OK, 0, 0, solo, output, null));
+        }
+        for (int i = 2 * round; i < 2 * round + 2; i++) {
+          long prompt = 150 + 60 * i;
+          long output = 8 + 3 * i;
+          long shared = Math.round(1.5e9 * (prompt / 1000.0 + output / 50.0));
+          w.write(new TraceEvent.Request(t, "r" + id, model, prompt, output, TraceEvent.UNKNOWN, TraceEvent.UNKNOWN));
+          w.write(new TraceEvent.Request(t, "r" + (id + 1), model, prompt, output, TraceEvent.UNKNOWN, TraceEvent.UNKNOWN));
+          t += shared;
+          w.write(new TraceEvent.RequestDone(t, "r" + id++, TraceEvent.Status.OK, 0, 0, shared, output, null));
+          w.write(new TraceEvent.RequestDone(t, "r" + id++, TraceEvent.Status.OK, 0, 0, shared, output, null));
+        }
+      }
+      w.write(new TraceEvent.End(t + 1));
+    }
+    Calibration.Result fit = Calibration.fit(file);
+    Profile p = fit.profile();
+    assertEquals(0.5, p.figures().get("service_slowdown_per_generation").value(), 0.02, "each other generation adds half: " + fit.quality());
+    assertEquals(36, p.figures().get("service_slowdown_per_generation").observations(), "the 36 requests served in pairs");
+    assertEquals(50, p.models().get("medium").decodeTokensPerSecond().value(), 1.5);
+    assertEquals(1000, p.models().get("medium").prefillTokensPerSecond().value(), 30);
+    for (String model : List.of("small", "medium", "large")) {
+      assertEquals(0.2, p.models().get(model).coldServiceExtraSeconds() == null ? Double.NaN
+          : p.models().get(model).coldServiceExtraSeconds().value(), 0.02, model + "'s cold extra");
+    }
+    assertEquals(0.5, p.host().service().slowdownPerGeneration(), 0.02, "and the profile's host takes it");
+  }
+
   // Loads slowed by 100 ms per GB evicted for them (the server frees those models while loading):
   // the delay is found, and the line stays where it was made.
   @Test
