@@ -91,14 +91,10 @@ final class ProcessorSharing {
         if (!before(ends[child], sequence[child], e, q)) {
           break;
         }
-        slots[i] = slots[child];
-        ends[i] = ends[child];
-        sequence[i] = sequence[child];
+        set(i, slots[child], ends[child], sequence[child]);
         i = child;
       }
-      slots[i] = s;
-      ends[i] = e;
-      sequence[i] = q;
+      set(i, s, e, q);
     }
     return slot;
   }
@@ -116,11 +112,13 @@ final class ProcessorSharing {
       if (!before(end, q, ends[parent], sequence[parent])) {
         break;
       }
-      slots[i] = slots[parent];
-      ends[i] = ends[parent];
-      sequence[i] = sequence[parent];
+      set(i, slots[parent], ends[parent], sequence[parent]);
       i = parent;
     }
+    set(i, slot, end, q);
+  }
+
+  private void set(int i, int slot, double end, long q) {
     slots[i] = slot;
     ends[i] = end;
     sequence[i] = q;
