@@ -72,7 +72,7 @@ final class ServeCommand implements Runnable {
     ModelHost host = new ModelHost(settings, models, modelsDir, Ticker.system(), traceFile, new ServerMetrics());
     ApiServer api = new ApiServer(host, new ApiServer.Options(bind, port, apiKey(env, spec.commandLine().getErr()), bodyLimit,
         origins(env)));
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+    Thread shutdown = new Thread(() -> {
       // Drain first, with HTTP still up so requests in flight can finish their answers; then stop.
       int cancelled = host.drain(grace);
       if (cancelled > 0) {
@@ -82,10 +82,20 @@ final class ServeCommand implements Runnable {
       }
       api.close();
       host.close();
-    }, "mlxcap-shutdown"));
+    }, "mlxcap-shutdown");
+    Runtime.getRuntime().addShutdownHook(shutdown);
     host.warnings().forEach(w -> spec.commandLine().getErr().println("mlxcap: warning: " + w));
     host.start(sample);
-    int actual = api.start();
+    int actual;
+    try {
+      actual = api.start();
+    } catch (RuntimeException e) {
+      // Nothing was served: stop the host now, not at exit (and not twice).
+      Runtime.getRuntime().removeShutdownHook(shutdown);
+      api.close();
+      host.close();
+      throw e;
+    }
     spec.commandLine().getOut().printf("mlxcap serve: listening on http://%s:%d, %d models, recording %s%n", bind, actual,
         models.models().size(), traceFile);
     spec.commandLine().getOut().flush();

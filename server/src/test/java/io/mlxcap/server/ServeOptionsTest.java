@@ -39,4 +39,20 @@ final class ServeOptionsTest {
     assertEquals("74", r[0], r[1]);
     assertTrue(r[1].startsWith("mlxcap: cannot create "), r[1]);
   }
+
+  // Found running the concurrency matrix: a port already taken ended serve with Javalin's stack trace
+  // and "internal error". It is one sentence that names the address, and the I/O exit code.
+  @Test
+  void portInUse_oneSentenceNamingTheAddress() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+      int port = taken.getLocalPort();
+      java.nio.file.Path trace = java.nio.file.Files.createTempFile("port-in-use", ".jsonl");
+      String[] r = run("serve", "--models-dir", TestModels.dir().toString(), "--port", Integer.toString(port),
+          "--trace", trace.toString());
+      assertEquals("74", r[0], r[1]);
+      assertEquals("mlxcap: cannot listen on 127.0.0.1:" + port + ": the port is in use or not this machine's; stop what listens there or choose"
+          + " another with --port (0 picks a free one)", r[1].lines().reduce((a, b) -> b).orElse(""), r[1]);
+      assertTrue(r[1].lines().noneMatch(line -> line.contains("Exception") || line.startsWith("\tat ")), r[1]);
+    }
+  }
 }

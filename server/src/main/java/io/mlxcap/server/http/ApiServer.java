@@ -70,6 +70,8 @@ public final class ApiServer implements AutoCloseable {
 
   private final ModelHost host;
   private final Options options;
+  /** Whether Jetty started: one that failed to start throws again when stopped. */
+  private volatile boolean started;
   private final java.util.concurrent.Semaphore inline = new java.util.concurrent.Semaphore(INLINE_GENERATIONS);
   private final Origins origins;
   private final Javalin app;
@@ -110,15 +112,38 @@ public final class ApiServer implements AutoCloseable {
     routes();
   }
 
-  /** Starts listening; returns the port (useful with port 0). */
+  /** Starts listening; returns the port (useful with port 0). A port in use is one sentence (an I/O failure). */
   public int start() {
-    app.start(options.bindHost(), options.port());
+    // Jetty, failing to bind, stops itself gracefully and that stop throws over the bind failure; so the
+    // port is tried first, the way Jetty binds it (address reuse on), and a lost race is still caught.
+    if (options.port() != 0) {
+      try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+        probe.setReuseAddress(true);
+        probe.bind(new java.net.InetSocketAddress(options.bindHost(), options.port()));
+      } catch (java.io.IOException e) {
+        throw cannotListen(e.getMessage());
+      }
+    }
+    try {
+      app.start(options.bindHost(), options.port());
+    } catch (RuntimeException e) {
+      throw cannotListen(e.getMessage());
+    }
+    started = true;
     return app.port();
+  }
+
+  private java.io.UncheckedIOException cannotListen(String why) {
+    return new java.io.UncheckedIOException("cannot listen on " + options.bindHost() + ":" + options.port()
+        + ": the port is in use or not this machine's; stop what listens there or choose another with --port (0 picks a free one)",
+        new java.net.BindException(why));
   }
 
   @Override
   public void close() {
-    app.stop();
+    if (started) {
+      app.stop();
+    }
     generators.shutdownNow();
   }
 
