@@ -60,6 +60,9 @@ public final class Validation {
     }
   }
 
+  /** A replay with one part of its timing taken from the recording, and its figures beside the measured ones. */
+  public record Term(String name, List<Row> rows) {}
+
   /** The tolerances, in percent: peak RSS, cold-start waits, latencies. */
   public record Tolerances(double rss, double waits, double latency) {
     /** The defaults: 5 % for peak RSS, 10 % for the waits and the latencies. */
@@ -75,9 +78,13 @@ public final class Validation {
    *     closer together than their timing can be told apart), else empty
    * @param unrecordedLoads loads a recorded-timing replay had to time from the profile (it made more
    *     loads of a model than the recording holds)
+   * @param terms with predicted timing, which term of the model an error comes from: the same waits
+   *     and latencies replayed with the loads as recorded (what is left is the services' error) and
+   *     with the services as recorded (the loads' error); shown, never held to the tolerances; empty
+   *     with recorded timing
    */
   public record Result(Timing timing, List<String> recorded, List<String> replayed, List<Row> rows, SimResult prediction,
-      java.util.Optional<String> race, long unrecordedLoads) {
+      java.util.Optional<String> race, long unrecordedLoads, List<Term> terms) {
     /** The index of the first decision that differs, or -1 when the sequences are identical. */
     public int firstDivergence() {
       int n = Math.min(recorded.size(), replayed.size());
@@ -123,21 +130,9 @@ public final class Validation {
     Settings settings = Settings.fromEnv(m.header.settings(), table);
     List<String> replayed = new ArrayList<>();
     long line = host.ramBytes() - host.otherBytes();
-    Simulation simulation = new Simulation(settings, table, host, SizeRange.Estimate.EXPECTED, line)
-        .onDecision((time, event) -> {
-          if (event instanceof CacheEvent.LoadStarted s) {
-            replayed.add("load " + s.model() + " " + s.cause().wireName());
-          } else if (event instanceof CacheEvent.Evicted v) {
-            replayed.add("evict " + v.model() + " " + v.reason().wireName());
-          }
-        });
-    RequestSource.InMemory requests = RequestSource.InMemory.read(trace, TraceReader.Mode.STRICT);
-    if (timing == Timing.RECORDED) {
-      simulation.withRecordedTiming(RecordedTiming.read(trace, TraceReader.Mode.STRICT));
-    } else {
-      requests = requests.withoutServiceTimes();
-    }
-    SimResult p = simulation.run(requests.replay());
+    boolean recorded = timing == Timing.RECORDED;
+    Replay replay = replay(trace, settings, table, host, line, recorded, recorded, replayed);
+    SimResult p = replay.result();
     List<Row> rows = new ArrayList<>();
     rows.add(new Row("peak RSS", m.peakRss, p.peakRssBytes(), "bytes", tolerances.rss()));
     rows.add(new Row("mean RSS", m.meanRss, p.meanRssBytes(), "bytes", Double.NaN));
@@ -155,10 +150,51 @@ public final class Validation {
       rows.add(new Row("  " + model.model() + " evictions", m.evictionsOf.getOrDefault(model.model(), 0L), model.evictions(), "",
           Double.NaN));
     }
-    Result first = new Result(timing, m.decisions, replayed, rows, p, java.util.Optional.empty(), simulation.unrecordedLoads());
+    List<Term> terms = recorded ? List.of() : List.of(
+        term("loads as recorded, services predicted", m, replay(trace, settings, table, host, line, true, false, null).result(), tolerances),
+        term("services as recorded, loads predicted", m, replay(trace, settings, table, host, line, false, true, null).result(), tolerances));
+    Result first = new Result(timing, m.decisions, replayed, rows, p, java.util.Optional.empty(), replay.unrecordedLoads(), terms);
     int at = first.firstDivergence();
     return at < 0 || at >= m.decisions.size() || at >= replayed.size() ? first
-        : new Result(timing, m.decisions, replayed, rows, p, m.race(at, replayed.get(at)), simulation.unrecordedLoads());
+        : new Result(timing, m.decisions, replayed, rows, p, m.race(at, replayed.get(at)), replay.unrecordedLoads(), terms);
+  }
+
+  private record Replay(SimResult result, long unrecordedLoads) {}
+
+  /**
+   * One replay of {@code trace}: its loads (durations, bytes) and cleanup ticks as recorded or from
+   * the profile, its services as recorded or from the profile; the decisions go to {@code decisions}
+   * (null: not kept).
+   */
+  private static Replay replay(Path trace, Settings settings, ModelTable table, HostProfile host, long line,
+      boolean recordedLoads, boolean recordedServices, List<String> decisions) {
+    Simulation simulation = new Simulation(settings, table, host, SizeRange.Estimate.EXPECTED, line);
+    if (decisions != null) {
+      simulation.onDecision((time, event) -> {
+        if (event instanceof CacheEvent.LoadStarted s) {
+          decisions.add("load " + s.model() + " " + s.cause().wireName());
+        } else if (event instanceof CacheEvent.Evicted v) {
+          decisions.add("evict " + v.model() + " " + v.reason().wireName());
+        }
+      });
+    }
+    RequestSource.InMemory requests = RequestSource.InMemory.read(trace, TraceReader.Mode.STRICT);
+    if (recordedLoads) {
+      simulation.withRecordedTiming(RecordedTiming.read(trace, TraceReader.Mode.STRICT));
+    }
+    if (!recordedServices) {
+      requests = requests.withoutServiceTimes();
+    }
+    return new Replay(simulation.run(requests.replay()), simulation.unrecordedLoads());
+  }
+
+  /** The waits and latencies of a replay with one part of its timing as recorded, beside the measured ones. */
+  private static Term term(String name, Measured m, SimResult p, Tolerances tolerances) {
+    return new Term(name, List.of(
+        new Row("cold-start wait p50", quantile(m.coldWaits, 0.5), quantile(p.coldWait(), 0.5), "s", tolerances.waits()),
+        new Row("cold-start wait p95", quantile(m.coldWaits, 0.95), quantile(p.coldWait(), 0.95), "s", tolerances.waits()),
+        new Row("latency p50", quantile(m.latencies, 0.5), quantile(p.latency(), 0.5), "s", tolerances.latency()),
+        new Row("latency p95", quantile(m.latencies, 0.95), quantile(p.latency(), 0.95), "s", tolerances.latency())));
   }
 
   private static double quantile(List<Long> values, double q) {
@@ -370,6 +406,19 @@ public final class Validation {
           format(row.predicted(), row.unit()), Double.isNaN(row.errorPercent()) ? "-" : String.format(Locale.ROOT, "%+.1f %%", row.errorPercent()),
           Double.isNaN(row.tolerance()) ? "" : String.format(Locale.ROOT, "   (tolerance %.0f %%)%s", row.tolerance(),
               row.failed() ? "  MISSED" : "")));
+    }
+    if (!r.terms().isEmpty()) {
+      out.add("by term       the error left when one part of the timing is the recording's:");
+      List<Row> heads = r.terms().get(0).rows();
+      StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "  %-38s", ""));
+      heads.forEach(row -> head.append(String.format(Locale.ROOT, " %20s", row.name())));
+      out.add(head.toString());
+      for (Term term : r.terms()) {
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "  %-38s", term.name()));
+        term.rows().forEach(row -> b.append(String.format(Locale.ROOT, " %20s", Double.isNaN(row.errorPercent()) ? "-"
+            : String.format(Locale.ROOT, "%+.1f %%", row.errorPercent()))));
+        out.add(b.toString());
+      }
     }
     boolean decisionsFail = at >= 0 && r.timing() == Timing.RECORDED;
     boolean figuresFail = r.rows().stream().anyMatch(Row::failed);
