@@ -487,41 +487,48 @@ public final class Calibration {
   static final double SHARED = 1.25;
 
   /**
-   * Service per model and how services slow each other, in two rounds. Per model: seconds = prompt /
-   * prefill + output / decode, least squares without intercept, over its warm requests (not the first
-   * after their model's load) served alone; with fewer than 3 of those, over its warm requests, each
-   * one's time divided by its share of the slowdown; with fewer than 3 warm ones, over all. Pooled over models, the slowdown ({@link io.mlxcap.sim.ServiceContention}):
-   * for each warm request served beside others (on average at least {@value #SHARED} generations in
-   * service, itself included), its time over its solo time, minus 1, over the others beside it; the
-   * median (10 such requests at least, else 0). The first round fits the rates with no slowdown, the
-   * second with the first round's. Then per model what a cold service (one that waited for its model's
-   * load) takes beyond its solo time, its share of the slowdown taken off: the mean over its cold
-   * requests (3 at least), not the median, because the queue behind them pays for the whole of it.
+   * Service per model and how services slow each other. Per model: seconds = prompt / prefill +
+   * output / decode, least squares without intercept. With fewer than 10 warm requests (not the first
+   * after their model's load) served beside others (on average at least {@value #SHARED} generations
+   * in service, itself included) there is no slowdown to measure: the rates are fitted over the warm
+   * requests served alone (3 at least; else over the warm ones; with fewer than 3 warm ones, over
+   * all). Otherwise the slowdown ({@link io.mlxcap.sim.ServiceContention}) and the rates are fitted
+   * together over every warm request: for each slowdown from 0 to 1 in hundredths, the rates over the
+   * warm requests, each one's time divided by 1 + slowdown × the others beside it; the slowdown kept
+   * is the one whose model leaves the least sum of squared relative errors. (Fitting the rates on the
+   * few requests served alone and the slowdown against them, as before, took the rates from requests
+   * that mostly came after idle time, slower on this machine, and then charged the slowdown on top:
+   * the matrix's 4-worker services came out 20 to 35 % off.) Then per model what a cold service (one
+   * that waited for its model's load) takes beyond its solo time, its share of the slowdown taken off:
+   * the mean over its cold requests (3 at least), not the median, because the queue behind them pays
+   * for the whole of it.
    */
   private static void fitService(Map<String, List<double[]>> service, Map<String, ModelFigures> models, Map<String, Figure> host,
       List<String> quality) {
-    Map<String, double[]> rates = new LinkedHashMap<>();
-    double slowdown = 0;
     int shared = 0;
-    for (int round = 0; round < 2; round++) {
-      for (Map.Entry<String, List<double[]>> e : service.entrySet()) {
-        rates.put(e.getKey(), fitRates(e.getValue(), slowdown));
-      }
-      List<Double> slowdowns = new ArrayList<>();
-      service.forEach((model, all) -> {
-        double[] rate = rates.get(model);
-        for (double[] r : all) {
-          if (r[4] == 0 && r[3] >= SHARED) {
-            slowdowns.add((r[2] / solo(r, rate) - 1) / (r[3] - 1));
-          }
+    for (List<double[]> all : service.values()) {
+      shared += (int) all.stream().filter(r -> r[4] == 0 && r[3] >= SHARED).count();
+    }
+    // Without 10 shared services there is no slowdown to fit: the rates come from the services alone.
+    Map<String, double[]> rates = ratesAt(service, 0, shared < 10);
+    double slowdown = 0;
+    if (shared >= 10) {
+      double best = error(service, rates, 0);
+      for (int step = 1; step <= SLOWDOWN_STEPS; step++) {
+        double candidate = step / 100.0;
+        Map<String, double[]> at = ratesAt(service, candidate, false);
+        double e = error(service, at, candidate);
+        if (e < best) {
+          best = e;
+          slowdown = candidate;
+          rates = at;
         }
-      });
-      slowdown = slowdowns.size() >= 10 ? Math.max(0, Math.round(medianOf(slowdowns) * 1000) / 1000.0) : 0;
-      shared = slowdowns.size();
+      }
     }
     double s = slowdown;
+    Map<String, double[]> fitted = rates;
     service.forEach((model, all) -> {
-      double[] rate = rates.get(model);
+      double[] rate = fitted.get(model);
       String how = (rate[3] == 1 ? "warm served requests" : "served requests") + ", each over its share of the slowdown: "
           + (rate[2] == 2 ? "service = prompt / prefill + output / decode (least squares, no intercept, both rates scaled so"
               + " that the fitted time adds up to the measured)"
@@ -535,12 +542,13 @@ public final class Calibration {
           rate[1], (int) rate[4], rate[3] == 1 ? "warm " : ""));
     });
     host.put("service_slowdown_per_generation", new Figure(slowdown, shared,
-        "warm served requests with others in service beside them (on average " + SHARED + " or more, itself included):"
-            + " service over solo time, minus 1, over the others beside it (median; 0 with fewer than 10)"));
+        "warm served requests with others in service beside them (on average " + SHARED + " or more, itself included),"
+            + " fitted with the rates over all warm requests: the slowdown from 0 to 1 in hundredths whose service"
+            + " = solo time x (1 + slowdown x the others beside it) leaves the least squared relative error (0 with fewer than 10)"));
     quality.add(String.format(Locale.ROOT, "contention    each other generation in service adds %.0f %% of a solo service's time, from %d"
         + " requests served beside others", 100 * slowdown, shared));
     service.forEach((model, all) -> {
-      double[] rate = rates.get(model);
+      double[] rate = fitted.get(model);
       List<Double> extra = new ArrayList<>();
       for (double[] r : all) {
         if (r[4] == 1) {
@@ -559,14 +567,39 @@ public final class Calibration {
     });
   }
 
+  /** The slowdowns tried, in hundredths: 0 to 1 (a generation beside another taking up to twice as long). */
+  static final int SLOWDOWN_STEPS = 100;
+
+  /** Each model's rates with {@code slowdown} taken off every row; {@code preferAlone}: fitted on services alone when 3. */
+  private static Map<String, double[]> ratesAt(Map<String, List<double[]>> service, double slowdown, boolean preferAlone) {
+    Map<String, double[]> rates = new LinkedHashMap<>();
+    service.forEach((model, all) -> rates.put(model, fitRates(all, slowdown, preferAlone)));
+    return rates;
+  }
+
+  /** How far the service model is from the warm services: the sum of each one's squared relative error. */
+  private static double error(Map<String, List<double[]>> service, Map<String, double[]> rates, double slowdown) {
+    double sum = 0;
+    for (Map.Entry<String, List<double[]>> e : service.entrySet()) {
+      double[] rate = rates.get(e.getKey());
+      for (double[] r : e.getValue()) {
+        if (r[4] == 0 && r[2] > 0) {
+          double predicted = solo(r, rate) * (1 + slowdown * Math.max(0, r[3] - 1));
+          sum += Math.pow((predicted - r[2]) / r[2], 2);
+        }
+      }
+    }
+    return sum;
+  }
+
   /**
    * {prefill, decode, 2 for two rates or 1 for one, 1 when fitted on warm requests, how many} for one
    * model's service rows, each row's time divided by 1 + {@code slowdown} × the others beside it.
    */
-  private static double[] fitRates(List<double[]> all, double slowdown) {
+  private static double[] fitRates(List<double[]> all, double slowdown, boolean preferAlone) {
     List<double[]> warm = all.stream().filter(r -> r[4] == 0).toList();
     List<double[]> alone = warm.stream().filter(r -> r[3] < ALONE).toList();
-    List<double[]> rows = alone.size() >= 3 ? alone : warm.size() >= 3 ? warm : all;
+    List<double[]> rows = preferAlone && alone.size() >= 3 ? alone : warm.size() >= 3 ? warm : all;
     double[] y = new double[rows.size()];
     for (int i = 0; i < rows.size(); i++) {
       y[i] = rows.get(i)[2] / (1 + slowdown * Math.max(0, rows.get(i)[3] - 1));

@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
         + "load holds while it runs (samples taken during loads); each model's resident bytes (load lines) and "
         + "prefill and decode rates (its warm requests, each over its share of the slowdown; scaled so their time adds up) and "
         + "working memory per token; how generations in service at once slow each other (each other one adds a share of a "
-        + "solo time: processor sharing) and what a model's first service after a load takes beyond the usual. Every figure in the profile says how many observations it "
+        + "solo time: processor sharing; fitted with the rates, the pair that leaves the least squared relative error) and what a model's first service after a load takes beyond the usual. Every figure in the profile says how many observations it "
         + "came from. Give --trace several times to fit one profile from several recordings (each its own process: "
         + "its own warm-up; the tail of the load spread then rests on more loads). Use it with simulate, sweep, report "
         + "and validate: --profile FILE.")

@@ -16,10 +16,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * diurnal arrivals with 2 workers, Poisson arrivals with 4. Replayed with their recorded timing, both
  * runs of each pair make the server's loads and evictions in order. Run B predicted from run A's
  * profile meets the memory and cold-start targets (peak RSS 5 %, cold-start p50 and p95 10 %); its
- * latencies do not (README, "Under concurrency", gives every cell), and the error by term says which
- * part of the model is wrong: the predicted loads and the predicted services each err the way the
- * whole does, and in the diurnal cell the services (their rates and their slowdown under contention)
- * carry most of it.
+ * latencies are not held (README, "Under concurrency", gives every cell, misses included), but the
+ * error by term is: in the 2-worker cell the service model holds (with the loads as recorded, both
+ * latencies within 10 %), in the 4-worker cell the predicted loads and services each err the way the
+ * whole does.
  */
 final class ConcurrentLoopTest {
   private static final Path SAMPLES = Path.of("").toAbsolutePath().getParent().resolve("traces/samples");
@@ -40,7 +40,7 @@ final class ConcurrentLoopTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"diurnal-2", "poisson-4"})
-  void predicted_memoryAndColdStartsWithinTargets_latencyMissTracedToTheServices(String cell) {
+  void predicted_memoryAndColdStartsWithinTargets_latencyErrorSplitByTerm(String cell) {
     Profile profile = Calibration.fit(SAMPLES.resolve("matrix-" + cell + "-a.jsonl")).profile();
     Validation.Result b = Validation.run(SAMPLES.resolve("matrix-" + cell + "-b.jsonl"), profile,
         Validation.Tolerances.DEFAULT, Validation.Timing.PREDICTED);
@@ -50,19 +50,23 @@ final class ConcurrentLoopTest {
     for (String held : List.of("peak RSS", "cold-start wait p50", "cold-start wait p95")) {
       assertFalse(rows.get(held).failed(), held + "\n" + String.join("\n", table));
     }
-    assertTrue(rows.get("latency p50").failed(), "the latency miss README reports: " + rows.get("latency p50"));
     assertEquals(List.of("loads as recorded, services predicted", "services as recorded, loads predicted"),
         b.terms().stream().map(Validation.Term::name).toList());
-    // Both parts err the same way and add up: each alone leaves less than the whole error. In the
-    // diurnal cell the services carry most of it (with them as recorded, under half is left).
-    double whole = rows.get("latency p50").errorPercent();
-    double servicesPart = latencyP50(b.terms().get(0)).errorPercent();
-    double loadsPart = latencyP50(b.terms().get(1)).errorPercent();
-    for (double part : new double[] {servicesPart, loadsPart}) {
-      assertTrue(Math.signum(part) == Math.signum(whole) && Math.abs(part) < Math.abs(whole), String.join("\n", table));
-    }
+    Validation.Term servicesPredicted = b.terms().get(0);
+    Validation.Term loadsPredicted = b.terms().get(1);
     if (cell.equals("diurnal-2")) {
-      assertTrue(Math.abs(loadsPart) < Math.abs(whole) / 2 && Math.abs(loadsPart) < Math.abs(servicesPart), String.join("\n", table));
+      // With 2 workers the service model (rates and slowdown fitted together on A) holds: with the
+      // loads as recorded, both latencies are within 10 %; the latency p50 miss is the loads'.
+      assertTrue(servicesPredicted.rows().stream().noneMatch(Validation.Row::failed), String.join("\n", table));
+      double whole = rows.get("latency p50").errorPercent();
+      double loads = latencyP50(loadsPredicted).errorPercent();
+      assertTrue(Math.signum(loads) == Math.signum(whole) && Math.abs(loads) >= Math.abs(whole) / 2, String.join("\n", table));
+    } else {
+      // With 4 workers both parts err the way the whole does (too short): each alone is low too.
+      double whole = rows.get("latency p50").errorPercent();
+      assertTrue(whole < 0, String.join("\n", table));
+      assertTrue(latencyP50(servicesPredicted).errorPercent() < 0 && latencyP50(loadsPredicted).errorPercent() < 0,
+          String.join("\n", table));
     }
   }
 
