@@ -20,7 +20,9 @@ import picocli.CommandLine.Option;
         + "as the simulator counts it. With --timing recorded the replay takes each load's and each service's time and the cleanup "
         + "ticks from the recording, so its decisions must be the server's at any number of workers; with --timing predicted "
         + "(the default) they come from the profile, as in a prediction made before the run, and where the decisions part validate "
-        + "says whether it was a race (two models last used closer together than their timing varies). Exits 1 when peak RSS, a "
+        + "says whether it was a race (two models last used closer together than their timing varies), and splits the error by term: "
+        + "the waits and latencies again with the loads as recorded (what is left is the services') and with the services as "
+        + "recorded (the loads'), shown, not held to the tolerances. Exits 1 when peak RSS, a "
         + "cold-start wait or a latency is outside its tolerance, or, with recorded timing, when the decisions differ.")
 final class ValidateCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
