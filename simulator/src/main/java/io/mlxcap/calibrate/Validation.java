@@ -131,16 +131,16 @@ public final class Validation {
     List<String> replayed = new ArrayList<>();
     long line = host.ramBytes() - host.otherBytes();
     boolean recorded = timing == Timing.RECORDED;
-    Replay replay = replay(trace, settings, table, host, line, recorded, recorded, replayed);
+    // The trace is read once for all the replays below: its requests and its recorded timing.
+    RequestSource.InMemory requests = RequestSource.InMemory.read(trace, TraceReader.Mode.STRICT);
+    RecordedTiming recordedTiming = RecordedTiming.read(trace, TraceReader.Mode.STRICT);
+    Replay replay = replay(requests, recordedTiming, settings, table, host, line, recorded, recorded, replayed);
     SimResult p = replay.result();
     List<Row> rows = new ArrayList<>();
     rows.add(new Row("peak RSS", m.peakRss, p.peakRssBytes(), "bytes", tolerances.rss()));
     rows.add(new Row("mean RSS", m.meanRss, p.meanRssBytes(), "bytes", Double.NaN));
     rows.add(new Row("time over " + ByteSize.format(line), m.aboveLine(line) / 1e9, p.aboveLineNanos() / 1e9, "s", Double.NaN));
-    rows.add(new Row("cold-start wait p50", quantile(m.coldWaits, 0.5), quantile(p.coldWait(), 0.5), "s", tolerances.waits()));
-    rows.add(new Row("cold-start wait p95", quantile(m.coldWaits, 0.95), quantile(p.coldWait(), 0.95), "s", tolerances.waits()));
-    rows.add(new Row("latency p50", quantile(m.latencies, 0.5), quantile(p.latency(), 0.5), "s", tolerances.latency()));
-    rows.add(new Row("latency p95", quantile(m.latencies, 0.95), quantile(p.latency(), 0.95), "s", tolerances.latency()));
+    rows.addAll(waitsAndLatencies(m, p, tolerances));
     rows.add(new Row("loads", m.loads, p.totalLoads(), "", Double.NaN));
     rows.add(new Row("evictions", m.evictions, p.totalEvictions(), "", Double.NaN));
     rows.add(new Row("cold starts", m.coldWaits.size(), p.coldStarts(), "", Double.NaN));
@@ -151,8 +151,10 @@ public final class Validation {
           Double.NaN));
     }
     List<Term> terms = recorded ? List.of() : List.of(
-        term("loads as recorded, services predicted", m, replay(trace, settings, table, host, line, true, false, null).result(), tolerances),
-        term("services as recorded, loads predicted", m, replay(trace, settings, table, host, line, false, true, null).result(), tolerances));
+        new Term("loads as recorded, services predicted", waitsAndLatencies(m,
+            replay(requests, recordedTiming, settings, table, host, line, true, false, null).result(), tolerances)),
+        new Term("services as recorded, loads predicted", waitsAndLatencies(m,
+            replay(requests, recordedTiming, settings, table, host, line, false, true, null).result(), tolerances)));
     Result first = new Result(timing, m.decisions, replayed, rows, p, java.util.Optional.empty(), replay.unrecordedLoads(), terms);
     int at = first.firstDivergence();
     return at < 0 || at >= m.decisions.size() || at >= replayed.size() ? first
@@ -162,12 +164,12 @@ public final class Validation {
   private record Replay(SimResult result, long unrecordedLoads) {}
 
   /**
-   * One replay of {@code trace}: its loads (durations, bytes) and cleanup ticks as recorded or from
-   * the profile, its services as recorded or from the profile; the decisions go to {@code decisions}
+   * One replay of the recording's requests: its loads (durations, bytes) and cleanup ticks as recorded
+   * or from the profile, its services as recorded or from the profile; the decisions go to {@code decisions}
    * (null: not kept).
    */
-  private static Replay replay(Path trace, Settings settings, ModelTable table, HostProfile host, long line,
-      boolean recordedLoads, boolean recordedServices, List<String> decisions) {
+  private static Replay replay(RequestSource.InMemory requests, RecordedTiming recordedTiming, Settings settings, ModelTable table,
+      HostProfile host, long line, boolean recordedLoads, boolean recordedServices, List<String> decisions) {
     Simulation simulation = new Simulation(settings, table, host, SizeRange.Estimate.EXPECTED, line);
     if (decisions != null) {
       simulation.onDecision((time, event) -> {
@@ -178,23 +180,20 @@ public final class Validation {
         }
       });
     }
-    RequestSource.InMemory requests = RequestSource.InMemory.read(trace, TraceReader.Mode.STRICT);
     if (recordedLoads) {
-      simulation.withRecordedTiming(RecordedTiming.read(trace, TraceReader.Mode.STRICT));
+      simulation.withRecordedTiming(recordedTiming);
     }
-    if (!recordedServices) {
-      requests = requests.withoutServiceTimes();
-    }
-    return new Replay(simulation.run(requests.replay()), simulation.unrecordedLoads());
+    RequestSource.InMemory served = recordedServices ? requests : requests.withoutServiceTimes();
+    return new Replay(simulation.run(served.replay()), simulation.unrecordedLoads());
   }
 
-  /** The waits and latencies of a replay with one part of its timing as recorded, beside the measured ones. */
-  private static Term term(String name, Measured m, SimResult p, Tolerances tolerances) {
-    return new Term(name, List.of(
+  /** The cold-start waits' and latencies' p50 and p95 of replay {@code p}, beside the measured ones. */
+  private static List<Row> waitsAndLatencies(Measured m, SimResult p, Tolerances tolerances) {
+    return List.of(
         new Row("cold-start wait p50", quantile(m.coldWaits, 0.5), quantile(p.coldWait(), 0.5), "s", tolerances.waits()),
         new Row("cold-start wait p95", quantile(m.coldWaits, 0.95), quantile(p.coldWait(), 0.95), "s", tolerances.waits()),
         new Row("latency p50", quantile(m.latencies, 0.5), quantile(p.latency(), 0.5), "s", tolerances.latency()),
-        new Row("latency p95", quantile(m.latencies, 0.95), quantile(p.latency(), 0.95), "s", tolerances.latency())));
+        new Row("latency p95", quantile(m.latencies, 0.95), quantile(p.latency(), 0.95), "s", tolerances.latency()));
   }
 
   private static double quantile(List<Long> values, double q) {
