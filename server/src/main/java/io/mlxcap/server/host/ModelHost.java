@@ -3,17 +3,8 @@ package io.mlxcap.server.host;
 import io.mlxcap.ByteSize;
 import io.mlxcap.cache.CacheActions;
 import io.mlxcap.cache.CacheEvent;
-import io.mlxcap.cache.CacheEvent.Evicted;
-import io.mlxcap.cache.CacheEvent.Hit;
-import io.mlxcap.cache.CacheEvent.Joined;
-import io.mlxcap.cache.CacheEvent.LoadFailed;
-import io.mlxcap.cache.CacheEvent.LoadFinished;
 import io.mlxcap.cache.CacheEvent.LoadSkipped;
-import io.mlxcap.cache.CacheEvent.LoadStarted;
-import io.mlxcap.cache.CacheEvent.Ready;
-import io.mlxcap.cache.CacheEvent.Rejected;
 import io.mlxcap.cache.CacheEvent.UnloadRefused;
-import io.mlxcap.cache.CacheEvent.Waiting;
 import io.mlxcap.cache.CachedModel;
 import io.mlxcap.cache.LoadCause;
 import io.mlxcap.cache.ModelCache;
@@ -23,7 +14,6 @@ import io.mlxcap.model.ModelSpec;
 import io.mlxcap.model.ModelTable;
 import io.mlxcap.model.SizeRange;
 import io.mlxcap.server.model.LoadedModel;
-import io.mlxcap.server.model.SynthModelFile;
 import io.mlxcap.settings.Settings;
 import io.mlxcap.time.Ticker;
 import io.mlxcap.trace.TraceEvent;
@@ -33,20 +23,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,6 +44,15 @@ import org.slf4j.LoggerFactory;
  * the core, carry out what it decided ({@link Acting}, the server's {@link CacheActions}: bookkeeping
  * and recording under the lock, I/O collected), unlock, then run the I/O, each step's failure logged
  * and counted without stopping the rest.
+ *
+ * <h2>Its parts</h2>
+ * This class is the request's path and the admin operations. The requests in flight and their
+ * records are {@link InFlight}; the loaded instances, loads in flight, back-off, file checks and the
+ * loader pool are {@link ModelLoading}; the schedules (cleanup tick, memory sampling, heap trim) are
+ * {@link Housekeeping}. All of their state is read and written under this class's one lock, and
+ * only the decisions made in {@link #decide} touch the core. At about 630 lines this is still the
+ * largest room of the server, for a reason: it is one request's whole way through the host
+ * (admit, queue, worker, model, lease, release, drain), kept in one file so it reads in order.
  *
  * <h2>A request's path</h2>
  * {@link #begin} records the arrival (refusing it at once past its model's context, when the queue is
@@ -77,25 +69,18 @@ import org.slf4j.LoggerFactory;
  * generation ever runs on a closed model. Loading and closing the same model take that model's lock,
  * so a new load waits for the old instance to be closed. Before the core may evict anything for a
  * load, the model's files are checked ({@link LoadedModel#check}); a model whose load failed is not
- * tried again before a back-off (5 s, doubling to 5 min) and its requests get 503 with
+ * tried again before a back-off (5 s, doubling to 5 min: {@link ModelLoading}) and its requests get 503 with
  * {@code Retry-After}. The pressure rule is fed after every load and at every cleanup tick, as in the
  * simulator, when the host's memory can be read.
  */
 public final class ModelHost implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ModelHost.class);
-  /** How long a model whose load failed is not tried again; doubles with each failure in a row, up to {@link #MAX_RETRY}. */
-  static final Duration FIRST_RETRY = Duration.ofSeconds(5);
-  static final Duration MAX_RETRY = Duration.ofMinutes(5);
   /** After a drain's grace, how long cancelled requests get to stop and be recorded. */
   private static final Duration CANCEL_WAIT = Duration.ofSeconds(10);
-  private static final long NOT_READY = Long.MIN_VALUE;
 
   private final Settings settings;
   private final ModelTable table;
-  private final Path modelsDir;
   private final Ticker ticker;
-  private final MemoryProbe probe;
-  private final Loader loader;
   private final boolean pressureRule;
   private final List<String> warnings = new ArrayList<>();
   private final ServerMetrics metrics;
@@ -103,64 +88,16 @@ public final class ModelHost implements AutoCloseable {
   private final long startNanos;
 
   private final ReentrantLock lock = new ReentrantLock();
-  /** Signalled whenever a request leaves: a drain waits on it. */
-  private final Condition left = lock.newCondition();
   private final ModelCache cache;
   private final Dispatcher dispatcher;
   /** The cache and the dispatcher with the one rule for handing workers on: everything a request does to the core goes through it. */
   private final Lifecycle lifecycle;
-  private final Map<Long, Pending> pending = new HashMap<>();
-  private final Map<String, LoadedModel> instances = new HashMap<>();
-  private final Map<String, Long> loadStarts = new HashMap<>();
-  private final Map<String, LoadCause> loadCauses = new HashMap<>();
-  private final Map<String, Backoff> backoff = new HashMap<>();
-  private final Map<String, Object> modelLocks = new ConcurrentHashMap<>();
+  private final InFlight requests;
+  private final ModelLoading loading;
+  private final Housekeeping housekeeping;
   private final AtomicLong ids = new AtomicLong();
-  /** True while a heap trim is queued: requests that end meanwhile share it. */
-  private final java.util.concurrent.atomic.AtomicBoolean trimQueued = new java.util.concurrent.atomic.AtomicBoolean();
-  /** How long after a request ends the heap is trimmed, if no generation runs then. */
-  static final long TRIM_QUIET_MS = 20;
-  /** Loads in progress (written under the lock, read by the trim's schedule). */
-  private volatile int loadsRunning;
-  /** Leases not yet closed: generations running. */
-  private final java.util.concurrent.atomic.AtomicInteger openLeases = new java.util.concurrent.atomic.AtomicInteger();
-  private volatile long lastTrim = System.nanoTime();
   private boolean draining;
-
-  private final ExecutorService loaders = Executors.newCachedThreadPool(daemon("mlxcap-loader"));
-  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(daemon("mlxcap-cleanup"));
   private volatile boolean closed;
-
-  /** A model whose load failed: not tried again before {@code until} (ticker time). */
-  private record Backoff(long until, int failures) {}
-
-  /** A request between arrival and the end of its answer. */
-  private static final class Pending {
-    final long id;
-    final String traceId;
-    final String model;
-    final long keepAlive;
-    /** Completed when its model is ready (with the model), or exceptionally when it cannot be served or is cancelled. */
-    final CompletableFuture<LoadedModel> ready = new CompletableFuture<>();
-    long arrival;
-    long workerStart = NOT_READY;
-    /** The time of the decision that made its model ready (Hit or Ready): its service counts from there. */
-    long readyAt = NOT_READY;
-    boolean inCache;
-    boolean hit = true;
-    /** Recorded as done already (the core rejected it); nothing is left to release. */
-    boolean done;
-    /** Why the lifecycle's gate refused it, for its answer. */
-    HostException refusal;
-    volatile boolean cancelled;
-
-    Pending(long id, String model, long keepAlive) {
-      this.id = id;
-      this.traceId = "r" + id;
-      this.model = model;
-      this.keepAlive = keepAlive;
-    }
-  }
 
   /**
    * A host for the models of {@code table}, found under {@code modelsDir}, recording to {@code traceFile}
@@ -177,46 +114,29 @@ public final class ModelHost implements AutoCloseable {
 
   ModelHost(Settings settings, ModelTable table, Path modelsDir, Ticker ticker, Path traceFile, ServerMetrics metrics,
       MemoryProbe probe, Loader loader) {
-    this.loader = loader;
     this.settings = settings;
     this.table = table;
-    this.modelsDir = modelsDir.toAbsolutePath().normalize();
     this.ticker = ticker;
     this.metrics = metrics;
-    this.probe = probe;
     this.startNanos = ticker.read();
+    this.loading = new ModelLoading(modelsDir.toAbsolutePath().normalize(), loader);
+    this.housekeeping = new Housekeeping(probe, metrics, loading);
+    MemoryProbe.Reading host = probe.read();
+    this.trace = TraceRecorder.open(traceFile, new TraceHeader(Optional.of(Instant.now().toString()),
+        Optional.of("mlxcap serve " + modelsDir), host.hostTotalBytes(), Runtime.getRuntime().availableProcessors(),
+        settings.toEnv(), Optional.of(table)), startNanos);
+    this.requests = new InFlight(lock.newCondition(), trace, metrics);
     this.cache = ModelCache.create(settings.cache(), m -> table.resolve(m).residentBytes(SizeRange.Estimate.EXPECTED));
     this.dispatcher = new Dispatcher(settings.maxConcurrentRequests(), settings.maxQueue());
-    this.lifecycle = new Lifecycle(cache, dispatcher, new Lifecycle.Requests() {
-      @Override
-      public String model(long id) {
-        return pending.get(id).model;
-      }
-
-      @Override
-      public long keepAlive(long id) {
-        return pending.get(id).keepAlive;
-      }
-
-      @Override
-      public void started(long id, long now) {
-        Pending p = pending.get(id);
-        p.workerStart = now;
-        p.inCache = true;
-      }
-    }, this::refusal);
+    this.lifecycle = new Lifecycle(cache, dispatcher, requests, this::refusal);
     boolean wantsPressure = settings.cache().pressureThreshold() != io.mlxcap.cache.CachePolicy.NO_PRESSURE_THRESHOLD;
     this.pressureRule = probe.readsHostMemory();
     if (!pressureRule && wantsPressure) {
       warnings.add("cannot read the host's memory (/proc/meminfo): MLX_MEMORY_PRESSURE_THRESHOLD is not enforced");
     }
-    MemoryProbe.Reading host = probe.read();
-    this.trace = TraceRecorder.open(traceFile, new TraceHeader(Optional.of(Instant.now().toString()),
-        Optional.of("mlxcap serve " + modelsDir), host.hostTotalBytes(), Runtime.getRuntime().availableProcessors(),
-        settings.toEnv(), Optional.of(table)), startNanos);
   }
 
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
+  static ThreadFactory daemon(String name) {
     return r -> {
       Thread t = new Thread(r, name);
       t.setDaemon(true);
@@ -233,14 +153,9 @@ public final class ModelHost implements AutoCloseable {
   public void start(Duration memorySample) {
     warnings.forEach(w -> LOG.warn(w));
     decide(now -> lifecycle.preload(settings.preloadModels(), now));
-    long interval = settings.cleanupInterval().toMillis();
-    if (interval > 0) {
-      scheduler.scheduleAtFixedRate(this::tick, interval, interval, TimeUnit.MILLISECONDS);
-    }
-    if (!memorySample.isZero()) {
-      scheduler.scheduleAtFixedRate(this::sampleMemory, 0, memorySample.toMillis(), TimeUnit.MILLISECONDS);
-    }
+    housekeeping.start(settings.cleanupInterval(), this::tick, memorySample, this::recordMemory);
   }
+
 
   /** The model a name or alias stands for (Ollama's {@code :latest} suffix allowed); 404 naming the known ones otherwise. */
   public ModelSpec resolve(String asked) {
@@ -281,7 +196,7 @@ public final class ModelHost implements AutoCloseable {
     try {
       long now = ticker.read();
       events = decision.make(now);
-      acting = new Acting(now);
+      acting = new Acting(now, this, requests, loading, trace, metrics);
       CacheActions.apply(events, acting);
       if (!events.isEmpty()) {
         metrics.residentModels.set(cache.cached().stream().filter(c -> !c.loading()).count());
@@ -295,123 +210,34 @@ public final class ModelHost implements AutoCloseable {
     return events;
   }
 
-  /** What each decision of the core means to the server: under the lock, with the I/O kept for after. */
-  private final class Acting implements CacheActions {
-    private final long now;
-    private final List<Runnable> io = new ArrayList<>(0);
-
-    Acting(long now) {
-      this.now = now;
-    }
-
-    void runIo() {
-      for (Runnable step : io) {
-        try {
-          step.run();
-        } catch (RuntimeException | Error e) {
-          LOG.error("carrying out a cache decision failed; the server goes on", e);
-          metrics.internalErrors.labelValues("action").inc();
-        }
+  /** A load ended on its loader thread ({@code instance} null when it failed, and {@code error} why): the core hears of it. */
+  void loadEnded(String model, LoadedModel instance, String error) {
+    decide(now -> {
+      if (instance == null) {
+        return lifecycle.loadFailed(model, error, now);
       }
-    }
-
-    @Override
-    public void hit(Hit e) {
-      ready(e.requestId(), e.model());
-    }
-
-    @Override
-    public void ready(Ready e) {
-      ready(e.requestId(), e.model());
-    }
-
-    private void ready(long id, String model) {
-      Pending p = pending.get(id);
-      if (p != null) {
-        p.readyAt = now;
-        p.ready.complete(instances.get(model));
+      loading.loaded(model, instance);
+      List<CacheEvent> events = new ArrayList<>(lifecycle.loadSucceeded(model, instance.bytes(), now));
+      MemoryProbe.Reading reading = housekeeping.readMemory();
+      trace.memory(now, reading);
+      if (pressureRule) {
+        events.addAll(lifecycle.memoryObserved(reading.hostUsedBytes(), reading.hostTotalBytes(), now));
       }
-    }
+      return events;
+    });
+  }
 
-    @Override
-    public void joined(Joined e) {
-      pending.get(e.requestId()).hit = false;
-    }
+  /** Reads the memory now and records it in the trace (after an eviction's close, and on the sampling schedule). */
+  void sampleMemory() {
+    recordMemory(housekeeping.readMemory());
+  }
 
-    @Override
-    public void waiting(Waiting e) {
-      pending.get(e.requestId()).hit = false;
-    }
-
-    /** The lifecycle has handed its worker on already: the request is answered and recorded now. */
-    @Override
-    public void rejected(Rejected e) {
-      Pending p = pending.remove(e.requestId());
-      p.inCache = false;
-      p.done = true;
-      HostException why = switch (e.reason()) {
-        case TOO_LARGE -> new HostException(413, e.detail());
-        case LOAD_FAILED -> HostException.unavailable("model " + e.model() + " could not be loaded: " + e.detail(),
-            retryAfter(e.model(), now));
-        case UNAVAILABLE -> p.refusal;
-      };
-      record(p, statusOf(why), NOT_READY, TraceEvent.UNKNOWN, why.getMessage(), now);
-      left.signalAll();
-      p.ready.completeExceptionally(why);
-    }
-
-    @Override
-    public void loadStarted(LoadStarted e) {
-      if (e.requestId() != CacheEvent.NO_REQUEST) {
-        pending.get(e.requestId()).hit = false;
-      }
-      loadStarts.put(e.model(), now);
-      loadsRunning = loadStarts.size();
-      loadCauses.put(e.model(), e.cause());
-      trace.loadStart(now, e.model(), e.cause(), e.expectedBytes());
-      io.add(() -> loaders.execute(() -> load(e.model())));
-    }
-
-    @Override
-    public void loadFinished(LoadFinished e) {
-      long duration = now - loadStarts.remove(e.model());
-      loadsRunning = loadStarts.size();
-      LoadCause cause = loadCauses.remove(e.model());
-      backoff.remove(e.model());
-      trace.load(now, e.model(), cause, e.bytes(), duration);
-      metrics.loads.labelValues(e.model(), cause.wireName()).inc();
-      metrics.loadDuration.observe(duration / 1e9);
-    }
-
-    @Override
-    public void loadFailed(LoadFailed e) {
-      long duration = now - loadStarts.remove(e.model());
-      loadsRunning = loadStarts.size();
-      trace.loadFailed(now, e.model(), loadCauses.remove(e.model()), duration, e.error());
-      metrics.loadFailures.labelValues(e.model()).inc();
-      Backoff before = backoff.get(e.model());
-      int failures = before == null ? 1 : before.failures() + 1;
-      long wait = Math.min(MAX_RETRY.toNanos(), FIRST_RETRY.toNanos() << Math.min(failures - 1, 20));
-      backoff.put(e.model(), new Backoff(now + wait, failures));
-    }
-
-    @Override
-    public void evicted(Evicted e) {
-      LoadedModel instance = instances.remove(e.model());
-      trace.evict(now, e.model(), e.bytes(), e.reason());
-      metrics.evictions.labelValues(e.model(), e.reason().wireName()).inc();
-      io.add(() -> closeModel(e.model(), instance));
-      io.add(ModelHost.this::sampleMemory);
-    }
-
-    @Override
-    public void loadSkipped(LoadSkipped e) {
-      // The caller (preload, a manual load) reads why from the events.
-    }
-
-    @Override
-    public void unloadRefused(UnloadRefused e) {
-      // The caller (a manual unload) reads why from the events.
+  private void recordMemory(MemoryProbe.Reading reading) {
+    lock.lock();
+    try {
+      trace.memory(ticker.read(), reading);
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -431,7 +257,7 @@ public final class ModelHost implements AutoCloseable {
       this.request = request;
       this.model = model;
       this.ready = ready;
-      openLeases.incrementAndGet();
+      housekeeping.leaseOpened();
     }
 
     /** The loaded model to generate with. */
@@ -473,44 +299,8 @@ public final class ModelHost implements AutoCloseable {
         return;
       }
       closed = true;
-      openLeases.decrementAndGet();
-      finish(request, status, ready, outputTokens, error);
-      trimSoon();
-    }
-  }
-
-  /**
-   * Gives the memory generations freed back to the system, once the server is quiet. glibc keeps the
-   * small blocks a generation frees in its heap: measured, RSS sat about 85 MB above the models after
-   * back-to-back generations on two resident models, and went back with a trim, which keeps the
-   * process at its base plus its models, as the simulator's memory model says. But a trim walks the
-   * heap holding glibc's lock: run right after every request, it slowed the next request's generation
-   * and answer by 1.5–2 ms (bench-server, p50), and it slows a load running beside it. So it runs
-   * {@value #TRIM_QUIET_MS} ms after a request ends if no generation and no load is running then, and
-   * during unbroken traffic at most once a second.
-   */
-  private void trimSoon() {
-    if (trimQueued.compareAndSet(false, true)) {
-      try {
-        scheduler.schedule(this::trimIfQuiet, TRIM_QUIET_MS, TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.RejectedExecutionException closing) {
-        trimQueued.set(false);
-      }
-    }
-  }
-
-  private void trimIfQuiet() {
-    trimQueued.set(false);
-    long now = System.nanoTime();
-    if ((openLeases.get() > 0 || loadsRunning > 0) && now - lastTrim < TimeUnit.SECONDS.toNanos(1)) {
-      trimSoon(); // a generation or a load is running: look again shortly
-      return;
-    }
-    lastTrim = now;
-    try {
-      loaders.execute(io.mlxcap.server.model.DjlEngine::trim);
-    } catch (java.util.concurrent.RejectedExecutionException closing) {
-      // shutting down
+      decide(now -> release(request, status, ready, outputTokens, error, now));
+      housekeeping.leaseClosed();
     }
   }
 
@@ -560,17 +350,17 @@ public final class ModelHost implements AutoCloseable {
      * exceptionally with a {@link HostException} when it cannot be served or was cancelled (it has then
      * left the queue and the cache).
      */
-    public CompletableFuture<Lease> whenStarted(java.util.concurrent.Executor executor) {
+    public CompletableFuture<Lease> whenStarted(Executor executor) {
       return whenStarted(executor, false);
     }
 
     /**
-     * As {@link #whenStarted(java.util.concurrent.Executor)}; but with {@code hereIfReady}, a request
+     * As {@link #whenStarted(Executor)}; but with {@code hereIfReady}, a request
      * whose model was ready at once (a worker free, the model resident) gets its lease on the calling
      * thread, in an already completed future: the hit path with no hand-off between threads. Anything
      * that has to wait (the queue, a load) completes on {@code executor}, holding no thread until then.
      */
-    public CompletableFuture<Lease> whenStarted(java.util.concurrent.Executor executor, boolean hereIfReady) {
+    public CompletableFuture<Lease> whenStarted(Executor executor, boolean hereIfReady) {
       if (hereIfReady && request.ready.isDone()) {
         try {
           return CompletableFuture.completedFuture(lease(request, await(request.ready)));
@@ -608,11 +398,6 @@ public final class ModelHost implements AutoCloseable {
     return e;
   }
 
-  private static TraceEvent.Status statusOf(HostException e) {
-    return e.cancelled() ? TraceEvent.Status.CANCELLED
-        : e.status() == 413 ? TraceEvent.Status.REJECTED : TraceEvent.Status.ERROR;
-  }
-
   /**
    * Records the arrival; refuses it (recorded) past the context, while draining or when the queue is
    * full; else hands it to the lifecycle, which starts it or queues it. Returns what the core decided.
@@ -623,92 +408,50 @@ public final class ModelHost implements AutoCloseable {
         request.keepAlive == ModelCache.KEEP_ALIVE_DEFAULT ? TraceEvent.UNKNOWN : request.keepAlive);
     Optional<String> overContext = spec.contextExceeded(promptTokens, maxTokens);
     if (overContext.isPresent()) {
-      refuse(request, now, overContext.get());
+      requests.refused(request, now, overContext.get());
       throw HostException.invalid(overContext.get(), "context_length_exceeded");
     }
     if (draining) {
-      refuse(request, now, "draining");
+      requests.refused(request, now, "draining");
       throw HostException.unavailable("the server is shutting down; try again on another or later", 5);
     }
-    pending.put(request.id, request);
+    requests.add(request);
     Lifecycle.Arrival arrival = lifecycle.arrive(request.id, now);
     if (arrival.admission() == Dispatcher.Admission.REJECTED) {
-      pending.remove(request.id);
-      refuse(request, now, "queue full");
+      requests.remove(request.id);
+      requests.refused(request, now, "queue full");
       throw HostException.unavailable("the server is busy: " + settings.maxQueue()
           + " requests already wait (MLX_MAX_QUEUE); try again later", 1);
     }
     return arrival.events();
   }
 
-  private void refuse(Pending request, long now, String why) {
-    trace.done(now, request.traceId, TraceEvent.Status.REJECTED, TraceEvent.UNKNOWN, TraceEvent.UNKNOWN,
-        TraceEvent.UNKNOWN, TraceEvent.UNKNOWN, why);
-    metrics.requests.labelValues("rejected").inc();
-  }
-
   /** A request leaves unserved: from the queue, or holding a worker (it gives it back and lets go of its model). */
   private List<CacheEvent> leave(Pending request, HostException why, long now) {
-    if (request.done || !pending.containsKey(request.id)) {
+    if (request.done || !requests.contains(request.id)) {
       return List.of();
     }
+    TraceEvent.Status status = InFlight.statusOf(why);
     if (lifecycle.leaveQueue(request.id)) {
-      pending.remove(request.id);
-      record(request, statusOf(why), NOT_READY, TraceEvent.UNKNOWN, why.getMessage(), now);
-      left.signalAll();
+      requests.remove(request.id);
+      requests.ended(request, status, Pending.NOT_READY, TraceEvent.UNKNOWN, why.getMessage(), now);
       return List.of();
     }
-    return release(request, statusOf(why), NOT_READY, TraceEvent.UNKNOWN, why.getMessage(), now);
+    return release(request, status, Pending.NOT_READY, TraceEvent.UNKNOWN, why.getMessage(), now);
   }
 
   /**
    * The lifecycle's gate: what may stop a request with a worker before it asks the cache (a cancelled
    * request; a model that failed to load a moment ago; a model whose files are wrong, checked before
-   * the core may evict anything for it). Null lets it ask.
+   * the core may evict anything for it: {@link ModelLoading#refusal}). Null lets it ask.
    */
   private String refusal(long id, String model, long now) {
-    Pending request = pending.get(id);
-    HostException refused = null;
-    if (request.cancelled) {
-      refused = HostException.cancelled("the request was cancelled: the server is shutting down");
-    } else {
-      Backoff failed = backoff.get(model);
-      if (failed != null && now < failed.until() && !instances.containsKey(model)) {
-        refused = HostException.unavailable("model " + model + " failed to load " + failed.failures()
-            + (failed.failures() == 1 ? " time" : " times in a row") + "; it is tried again in "
-            + seconds(failed.until() - now) + " s", seconds(failed.until() - now));
-      } else if (!instances.containsKey(model) && !loadStarts.containsKey(model)) {
-        try {
-          checkFiles(model);
-        } catch (HostException e) {
-          refused = e;
-        }
-      }
-    }
+    Pending request = requests.get(id);
+    HostException refused = request.cancelled
+        ? HostException.cancelled("the request was cancelled: the server is shutting down")
+        : loading.refusal(model, now);
     request.refusal = refused;
     return refused == null ? null : refused.getMessage();
-  }
-
-  private long retryAfter(String model, long now) {
-    Backoff failed = backoff.get(model);
-    return failed == null ? 1 : seconds(failed.until() - now);
-  }
-
-  private static long seconds(long nanos) {
-    return Math.max(1, (nanos + 999_999_999L) / 1_000_000_000L);
-  }
-
-  /** Checks the model's files before the cache may evict anything for it: 503 saying what is wrong. */
-  private void checkFiles(String model) {
-    try {
-      LoadedModel.check(directoryOf(model));
-    } catch (IOException | IllegalArgumentException e) {
-      throw HostException.unavailable("model " + model + " cannot be loaded: " + clientSafe(e.getMessage()), 60);
-    }
-  }
-
-  private void finish(Pending request, TraceEvent.Status status, long ready, long outputTokens, String error) {
-    decide(now -> release(request, status, ready, outputTokens, error, now));
   }
 
   /**
@@ -717,24 +460,13 @@ public final class ModelHost implements AutoCloseable {
    */
   private List<CacheEvent> release(Pending request, TraceEvent.Status status, long ready, long outputTokens, String error,
       long now) {
-    if (request.done || pending.remove(request.id) == null) {
+    if (request.done || requests.remove(request.id) == null) {
       return List.of();
     }
     request.inCache = false;
     List<CacheEvent> events = lifecycle.finish(request.id, now);
-    record(request, status, ready, outputTokens, error, now);
-    left.signalAll();
+    requests.ended(request, status, ready, outputTokens, error, now);
     return events;
-  }
-
-  private void record(Pending request, TraceEvent.Status status, long ready, long outputTokens, String error, long now) {
-    boolean started = request.workerStart != NOT_READY;
-    boolean served = ready != NOT_READY;
-    trace.done(now, request.traceId, status, (started ? request.workerStart : now) - request.arrival,
-        started ? (served ? ready : now) - request.workerStart : TraceEvent.UNKNOWN,
-        served ? now - ready : TraceEvent.UNKNOWN, outputTokens, error);
-    metrics.requests.labelValues(status.name().toLowerCase(Locale.ROOT)).inc();
-    metrics.latency.observe((now - request.arrival) / 1e9);
   }
 
   private static <T> T await(CompletableFuture<T> future) {
@@ -751,67 +483,6 @@ public final class ModelHost implements AutoCloseable {
     }
   }
 
-  // ---- loading and closing ----
-
-  private Object modelLock(String model) {
-    return modelLocks.computeIfAbsent(model, m -> new Object());
-  }
-
-  private void closeModel(String model, LoadedModel instance) {
-    if (instance != null) {
-      synchronized (modelLock(model)) {
-        instance.close();
-      }
-    }
-  }
-
-  /** Loads {@code model} on a loader thread, then tells the core. */
-  private void load(String model) {
-    LoadedModel loaded = null;
-    String error = null;
-    synchronized (modelLock(model)) {
-      try {
-        loaded = loader.load(directoryOf(model));
-      } catch (IOException e) {
-        error = clientSafe(e.getMessage());
-      } catch (RuntimeException | OutOfMemoryError e) {
-        LOG.error("loading {} failed", model, e);
-        error = "the weights could not be loaded (" + e.getClass().getSimpleName() + "; the server log has the details)";
-      }
-    }
-    LoadedModel instance = loaded;
-    String reason = error;
-    decide(now -> {
-      if (instance == null) {
-        return lifecycle.loadFailed(model, reason, now);
-      }
-      instances.put(model, instance);
-      List<CacheEvent> events = new ArrayList<>(lifecycle.loadSucceeded(model, instance.bytes(), now));
-      MemoryProbe.Reading reading = probe.read();
-      trace.memory(now, reading);
-      metrics.rssBytes.set(reading.rssBytes());
-      if (pressureRule) {
-        events.addAll(lifecycle.memoryObserved(reading.hostUsedBytes(), reading.hostTotalBytes(), now));
-      }
-      return events;
-    });
-  }
-
-  /** The folder of {@code model}: always inside the models folder, whatever the name holds. */
-  Path directoryOf(String model) {
-    Path dir = modelsDir.resolve(SynthModelFile.directoryFor(model)).normalize();
-    if (!dir.startsWith(modelsDir) || dir.equals(modelsDir)) {
-      throw new IllegalArgumentException("model " + model + " does not map into the models folder");
-    }
-    return dir;
-  }
-
-  /** {@code message} with the models folder's absolute path taken out: a client sees paths relative to it. */
-  private String clientSafe(String message) {
-    return message == null ? "unknown error" : message.replace(modelsDir + java.io.File.separator, "")
-        .replace(modelsDir.toString(), "the models folder");
-  }
-
   // ---- periodic work ----
 
   /**
@@ -825,7 +496,7 @@ public final class ModelHost implements AutoCloseable {
         trace.tick(now);
         List<CacheEvent> events = new ArrayList<>(lifecycle.tick(now));
         if (pressureRule) {
-          MemoryProbe.Reading reading = probe.read();
+          MemoryProbe.Reading reading = housekeeping.readMemory();
           events.addAll(lifecycle.memoryObserved(reading.hostUsedBytes(), reading.hostTotalBytes(), now));
         }
         return events;
@@ -836,21 +507,9 @@ public final class ModelHost implements AutoCloseable {
     }
   }
 
-  private void sampleMemory() {
-    MemoryProbe.Reading reading = probe.read();
-    metrics.rssBytes.set(reading.rssBytes());
-    lock.lock();
-    try {
-      trace.memory(ticker.read(), reading);
-    } finally {
-      lock.unlock();
-    }
-  }
-
   /** The metrics in Prometheus text, the process's RSS read now. */
   public String scrapeMetrics() {
-    metrics.rssBytes.set(probe.read().rssBytes());
-    return metrics.scrape();
+    return housekeeping.scrapeMetrics();
   }
 
   // ---- admin ----
@@ -873,7 +532,7 @@ public final class ModelHost implements AutoCloseable {
   public boolean isCached(String model) {
     lock.lock();
     try {
-      return instances.containsKey(model) || loadStarts.containsKey(model);
+      return loading.isCached(model);
     } finally {
       lock.unlock();
     }
@@ -882,8 +541,8 @@ public final class ModelHost implements AutoCloseable {
   /** Loads {@code model} now; returns what happened in one phrase, or throws 409/413/503 why not. */
   public String load(String model, LoadCause cause) {
     List<CacheEvent> events = decide(now -> {
-      if (!instances.containsKey(model) && !loadStarts.containsKey(model)) {
-        checkFiles(model);
+      if (!loading.isCached(model)) {
+        loading.checkFiles(model);
       }
       return lifecycle.load(model, cause, now);
     });
@@ -936,27 +595,16 @@ public final class ModelHost implements AutoCloseable {
     lock.lock();
     try {
       draining = true;
-      awaitEmpty(grace);
-      int cancelled = pending.size();
-      for (Pending p : pending.values()) {
+      requests.awaitEmpty(grace);
+      int cancelled = requests.size();
+      for (Pending p : requests.all()) {
         p.cancelled = true;
         p.ready.completeExceptionally(HostException.cancelled("the request was cancelled: the server is shutting down"));
       }
-      awaitEmpty(CANCEL_WAIT);
+      requests.awaitEmpty(CANCEL_WAIT);
       return cancelled;
     } finally {
       lock.unlock();
-    }
-  }
-
-  private void awaitEmpty(Duration limit) {
-    long left = limit.toNanos();
-    try {
-      while (!pending.isEmpty() && left > 0) {
-        left = this.left.awaitNanos(left);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 
@@ -964,7 +612,7 @@ public final class ModelHost implements AutoCloseable {
   public int inFlight() {
     lock.lock();
     try {
-      return pending.size();
+      return requests.size();
     } finally {
       lock.unlock();
     }
@@ -977,18 +625,12 @@ public final class ModelHost implements AutoCloseable {
       return;
     }
     closed = true;
-    scheduler.shutdownNow();
-    loaders.shutdown();
-    try {
-      loaders.awaitTermination(30, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    housekeeping.close();
+    loading.stopLoading();
     lock.lock();
     try {
       trace.end(ticker.read());
-      instances.values().forEach(LoadedModel::close);
-      instances.clear();
+      loading.close();
     } finally {
       lock.unlock();
     }
