@@ -104,14 +104,22 @@ final class CommittedReportTest {
     }
   }
 
-  /** Debian's chromium (installed by .ci/run) opening the committed pages through playwright-core. */
+  /**
+   * Debian's chromium (installed by .ci/run) opening the committed pages through playwright-core.
+   * Under MLXCAP_REQUIRE_TOOLS (.ci/run sets it) missing tools fail the test; elsewhere it is skipped
+   * with one printed line.
+   */
   @Test
   void aRealBrowser_showsEveryChart_withNoError() throws Exception {
     Path script = REPO.resolve("clients/check-report.mjs");
     boolean ready = Files.isExecutable(Path.of("/usr/bin/chromium"))
         && Files.isDirectory(REPO.resolve("clients/node_modules/playwright-core"));
-    if (System.getenv("CI") != null && !ready) {
-      throw new AssertionError("CI must install chromium and the clients' npm packages (see .ci/run)");
+    if (System.getenv("MLXCAP_REQUIRE_TOOLS") != null && !ready) {
+      throw new AssertionError("MLXCAP_REQUIRE_TOOLS is set but /usr/bin/chromium or clients/node_modules is missing"
+          + " (.ci/run installs both)");
+    }
+    if (!ready) {
+      System.out.println("skipped: the report pages in a real browser (needs /usr/bin/chromium and cd clients && npm ci)");
     }
     assumeTrue(ready, "needs /usr/bin/chromium and clients/node_modules (cd clients && npm ci)");
     for (String report : List.of("reports/seed-scenario", "reports/azure-2023")) {

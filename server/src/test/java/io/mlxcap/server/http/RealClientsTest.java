@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The official openai and ollama npm clients, plain and streaming, against a real server
- * (clients/smoke.mjs). Needs clients/node_modules: `.ci/run` installs it with `npm ci`; in CI a
- * missing install fails this test, elsewhere it is skipped.
+ * (clients/smoke.mjs). Needs clients/node_modules: `.ci/run` installs it with `npm ci` and sets
+ * MLXCAP_REQUIRE_TOOLS, under which a missing install fails this test; elsewhere (a fresh clone,
+ * GitHub Actions' plain {@code CI=true mvn -B verify}) it is skipped with one printed line.
  */
 final class RealClientsTest {
   private static final Path CLIENTS = Path.of("").toAbsolutePath().getParent().resolve("clients");
@@ -24,8 +25,11 @@ final class RealClientsTest {
   void openaiAndOllamaNpmPackages_allChecksPass() throws IOException, InterruptedException {
     boolean installed = Files.isDirectory(CLIENTS.resolve("node_modules/openai"))
         && Files.isDirectory(CLIENTS.resolve("node_modules/ollama"));
-    if (System.getenv("CI") != null && !installed) {
+    if (System.getenv("MLXCAP_REQUIRE_TOOLS") != null && !installed) {
       throw new AssertionError("clients/node_modules is missing: run npm ci in clients/ (.ci/run does)");
+    }
+    if (!installed) {
+      System.out.println("skipped: the real openai and ollama clients (run npm ci in clients/ to include them)");
     }
     assumeTrue(installed, "npm ci in clients/ to run the real clients");
     try (TestServer s = TestServer.start(null, "MLX_MAX_CACHED_MODELS", "2")) {
