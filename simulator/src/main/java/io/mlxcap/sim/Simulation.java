@@ -67,7 +67,6 @@ public final class Simulation {
   private final ModelTable table;
   private final HostProfile host;
   private final SizeRange.Estimate estimate;
-  private final long ramLine;
 
   // Models, by index.
   private final String[] names;
@@ -80,49 +79,21 @@ public final class Simulation {
   /** The models' load times, worked out once; it counts the loads (the first ones are the warm-up). */
   private final HostProfile.LoadClock loadClock;
 
-  // Requests in the system, by slot; a slot is the request's id in the cache and dispatcher.
-  private long[] arrivalAt;
-  private int[] modelOf;
-  private long[] prompt;
-  private long[] output;
-  private long[] recordedService;
-  /** The keep-alive each request asked for, or ModelCache.KEEP_ALIVE_DEFAULT. */
-  private long[] keepAlive;
-  private long[] workerStart;
-  private boolean[] hit;
-  private long[] kv;
-  private int[] freeSlots;
-  private int freeCount;
-  private int slotsUsed;
+  /** Requests in the system, by slot; a slot is the request's id in the cache and dispatcher. */
+  private final RequestSlots slots;
 
   private ModelCache cache;
   private Lifecycle lifecycle;
   private final EventQueue queue = new EventQueue();
   private final RequestSource.Arrival pending = new RequestSource.Arrival();
   private boolean morePending;
-  private int inSystem;
   private int loadsInFlight;
 
-  // Memory.
-  private long loadingBytes;
-  private long kvBytes;
-  /** What the process kept from the loads so far beyond the models (HostProfile.growthPerLoadBytes). */
-  private long grownBytes;
-  private long lastRss;
-  private long lastChange;
-  private double rssIntegral;
-  private long aboveLine;
-  private long peak;
-  private long peakAt;
-  /** Models loading or resident now, by index, and a counter bumped whenever that set changes. */
-  private final boolean[] present;
+  /** The memory model: RSS after every event, its peak, mean and timeline. */
+  private final MemoryMeter memory;
   /** Each model's context length (0 unknown), and whether it has one to check. */
   private final long[] contextTokens;
   private final boolean[] overContext;
-  private long residency;
-  private long peakResidency = -1;
-  private List<String> peakModels = List.of();
-  private final MemoryTimeline timeline = new MemoryTimeline();
   /** The timing a recording observed, when the replay takes it (loads, ticks); null to predict it. */
   private RecordedTiming recorded;
   /** Loads of each model started so far, and what the one under way will hold (recorded timing). */
@@ -167,7 +138,6 @@ public final class Simulation {
     this.table = table;
     this.host = host;
     this.estimate = estimate;
-    this.ramLine = ramLine;
     List<ModelSpec> specs = table.models();
     int n = specs.size();
     names = new String[n];
@@ -191,7 +161,7 @@ public final class Simulation {
     for (int i = 0; i < n; i++) {
       coldExtra[i] = host.service().coldExtraNanos(names[i]);
     }
-    present = new boolean[n];
+    memory = new MemoryMeter(host.runtimeBaseBytes(), ramLine, names);
     modelRequests = new long[n];
     modelHits = new long[n];
     modelCold = new long[n];
@@ -201,18 +171,7 @@ public final class Simulation {
     for (int i = 0; i < n; i++) {
       modelColdWait[i] = new LogHistogram();
     }
-    // Slots grow with the requests in the system, not with MLX_MAX_QUEUE (which may be 2^31 - 1).
-    int slots = 16;
-    arrivalAt = new long[slots];
-    modelOf = new int[slots];
-    prompt = new long[slots];
-    output = new long[slots];
-    recordedService = new long[slots];
-    keepAlive = new long[slots];
-    workerStart = new long[slots];
-    hit = new boolean[slots];
-    kv = new long[slots];
-    freeSlots = new int[slots];
+    slots = new RequestSlots(names);
   }
 
   /**
@@ -235,9 +194,6 @@ public final class Simulation {
     cache = ModelCache.create(settings.cache(), model -> modelBytes[byCanonical.get(model)]);
     lifecycle = new Lifecycle(cache, new Dispatcher(settings.maxConcurrentRequests(), settings.maxQueue()), slots,
         Lifecycle.Gate.OPEN);
-    lastRss = host.runtimeBaseBytes();
-    timeline.record(0, lastRss);
-    peak = lastRss;
     handle(lifecycle.preload(settings.preloadModels(), 0), 0);
     noteMemory(0);
     long interval = settings.cleanupInterval().toNanos();
@@ -260,7 +216,7 @@ public final class Simulation {
           break; // the traffic is over: a last tick would only stretch the window the means are taken over
         }
         now = queue.time();
-        advanceMemory(now);
+        memory.advance(now);
         switch (queue.kind()) {
           case LOAD_DONE -> loadDone((int) queue.payload(), now);
           case SERVICE_DONE -> serviceDone(queue.payload() < 0 ? sharing.takeFirst() : (int) queue.payload(), now);
@@ -268,7 +224,7 @@ public final class Simulation {
         }
       } else if (morePending) {
         now = pending.timeNanos;
-        advanceMemory(now);
+        memory.advance(now);
         arrive(now, source);
       } else {
         break;
@@ -293,86 +249,42 @@ public final class Simulation {
     requests++;
     int model = resolve(pending.model);
     modelRequests[model]++;
-    int slot = freeCount > 0 ? freeSlots[--freeCount] : newSlot();
-    inSystem++;
-    arrivalAt[slot] = now;
-    modelOf[slot] = model;
-    prompt[slot] = pending.promptTokens;
-    output[slot] = pending.outputTokens;
-    recordedService[slot] = pending.serviceNanos;
+    int slot = slots.arrive(now, model, pending.promptTokens, pending.outputTokens, pending.serviceNanos);
     if (overContext[model]) {
       // The server refuses it before it waits for anything (400 context_length_exceeded): so does the replay.
       long asked = Math.max(0, pending.promptTokens) + Math.max(0, pending.outputTokens);
       if (asked > contextTokens[model]) {
         rejectedOverContext++;
-        freeSlot(slot);
+        slots.free(slot);
         readNext(source);
         return;
       }
     }
-    keepAlive[slot] = pending.keepAliveNanos == TraceEvent.UNKNOWN ? ModelCache.KEEP_ALIVE_DEFAULT : pending.keepAliveNanos;
+    slots.keepAlive(slot, pending.keepAliveNanos == TraceEvent.UNKNOWN ? ModelCache.KEEP_ALIVE_DEFAULT : pending.keepAliveNanos);
     Lifecycle.Arrival arrival = lifecycle.arrive(slot, now);
     if (arrival.admission() == Dispatcher.Admission.REJECTED) {
       rejectedQueue++;
-      freeSlot(slot);
+      slots.free(slot);
     } else {
       handle(arrival.events(), now);
     }
     readNext(source);
   }
 
-  /** A slot never used before, the arrays grown when full; freed slots are reused first (last freed, first reused). */
-  private int newSlot() {
-    if (slotsUsed == arrivalAt.length) {
-      int n = arrivalAt.length * 2;
-      arrivalAt = java.util.Arrays.copyOf(arrivalAt, n);
-      modelOf = java.util.Arrays.copyOf(modelOf, n);
-      prompt = java.util.Arrays.copyOf(prompt, n);
-      output = java.util.Arrays.copyOf(output, n);
-      recordedService = java.util.Arrays.copyOf(recordedService, n);
-      keepAlive = java.util.Arrays.copyOf(keepAlive, n);
-      workerStart = java.util.Arrays.copyOf(workerStart, n);
-      hit = java.util.Arrays.copyOf(hit, n);
-      kv = java.util.Arrays.copyOf(kv, n);
-      freeSlots = java.util.Arrays.copyOf(freeSlots, n);
-    }
-    return slotsUsed++;
-  }
-
-  /** What the lifecycle reads of a request in the system, by its slot; and where it says a request got its worker. */
-  private final Lifecycle.Requests slots = new Lifecycle.Requests() {
-    @Override
-    public String model(long id) {
-      return names[modelOf[(int) id]];
-    }
-
-    @Override
-    public long keepAlive(long id) {
-      return keepAlive[(int) id];
-    }
-
-    @Override
-    public void started(long id, long now) {
-      workerStart[(int) id] = now;
-      hit[(int) id] = true;
-    }
-  };
-
   private void loadDone(int model, long now) {
     loadsInFlight--;
-    loadingBytes -= loadFootprint[model];
-    grownBytes += host.growthPerLoadBytes();
+    memory.loadDone(loadFootprint[model], host.growthPerLoadBytes());
     long bytes = recorded != null && loadingReported[model] >= 0 ? loadingReported[model] : modelBytes[model];
     handle(lifecycle.loadSucceeded(names[model], bytes, now), now);
     checkPressure(now);
   }
 
   private void serviceDone(int slot, long now) {
-    kvBytes -= kv[slot];
+    memory.working(-slots.kvBytes(slot));
     served++;
-    latency.record(now - arrivalAt[slot]);
-    queueWait.record(workerStart[slot] - arrivalAt[slot]);
-    freeSlot(slot);
+    latency.record(now - slots.arrivalAt(slot));
+    queueWait.record(slots.workerStart(slot) - slots.arrivalAt(slot));
+    slots.free(slot);
     if (sharing != null) {
       sharing.finished(now);
       scheduleShared();
@@ -406,17 +318,12 @@ public final class Simulation {
   }
 
   private boolean workRemains() {
-    return morePending || inSystem > 0 || loadsInFlight > 0;
+    return morePending || slots.inSystem() > 0 || loadsInFlight > 0;
   }
 
   private void checkPressure(long now) {
     noteMemory(now);
-    handle(lifecycle.memoryObserved(host.otherBytes() + lastRss, host.ramBytes(), now), now);
-  }
-
-  private void freeSlot(int slot) {
-    freeSlots[freeCount++] = slot;
-    inSystem--;
+    handle(lifecycle.memoryObserved(host.otherBytes() + memory.rss(), host.ramBytes(), now), now);
   }
 
   /**
@@ -458,18 +365,18 @@ public final class Simulation {
 
     @Override
     public void joined(Joined e) {
-      hit[(int) e.requestId()] = false;
+      slots.missed((int) e.requestId());
     }
 
     @Override
     public void waiting(Waiting e) {
-      hit[(int) e.requestId()] = false;
+      slots.missed((int) e.requestId());
     }
 
     @Override
     public void rejected(Rejected e) {
       rejectedTooLarge++;
-      freeSlot((int) e.requestId());
+      slots.free((int) e.requestId());
     }
 
     @Override
@@ -478,13 +385,11 @@ public final class Simulation {
       loadsByCause[e.cause().ordinal()]++;
       modelLoads[model]++;
       loadsInFlight++;
-      loadingBytes += loadFootprint[model];
-      present[model] = true;
-      residency++;
+      memory.loadStarted(model, loadFootprint[model]);
       queue.add(now + loadNanos(model, evictedForLoad), LOAD_DONE, model);
       evictedForLoad = 0;
       if (e.requestId() != CacheEvent.NO_REQUEST) {
-        hit[(int) e.requestId()] = false;
+        slots.missed((int) e.requestId());
       }
     }
 
@@ -504,8 +409,7 @@ public final class Simulation {
       evictedForLoad += e.bytes();
       int model = byCanonical.get(e.model());
       modelEvictions[model]++;
-      present[model] = false;
-      residency++;
+      memory.evicted(model);
     }
 
     @Override
@@ -536,9 +440,10 @@ public final class Simulation {
   }
 
   private void startService(int slot, long now) {
-    int model = modelOf[slot];
-    long waited = now - workerStart[slot];
-    if (hit[slot]) {
+    int model = slots.model(slot);
+    boolean hit = slots.hit(slot);
+    long waited = now - slots.workerStart(slot);
+    if (hit) {
       hits++;
       modelHits[model]++;
     } else {
@@ -547,14 +452,16 @@ public final class Simulation {
       coldWait.record(waited);
       modelColdWait[model].record(waited);
     }
-    long p = prompt[slot] == TraceEvent.UNKNOWN ? DEFAULT_PROMPT_TOKENS : prompt[slot];
-    long o = output[slot] == TraceEvent.UNKNOWN ? DEFAULT_OUTPUT_TOKENS : output[slot];
-    boolean recordedTime = recordedService[slot] != TraceEvent.UNKNOWN;
+    long p = slots.promptTokens(slot) == TraceEvent.UNKNOWN ? DEFAULT_PROMPT_TOKENS : slots.promptTokens(slot);
+    long o = slots.outputTokens(slot) == TraceEvent.UNKNOWN ? DEFAULT_OUTPUT_TOKENS : slots.outputTokens(slot);
+    long recordedService = slots.recordedService(slot);
+    boolean recordedTime = recordedService != TraceEvent.UNKNOWN;
     long service = recordedTime
-        ? recordedService[slot]
-        : Math.max(1, performance[model].serviceNanos(p, o) + (hit[slot] ? 0 : coldExtra[model]));
-    kv[slot] = (p + o) * performance[model].kvBytesPerToken();
-    kvBytes += kv[slot];
+        ? recordedService
+        : Math.max(1, performance[model].serviceNanos(p, o) + (hit ? 0 : coldExtra[model]));
+    long kv = (p + o) * performance[model].kvBytesPerToken();
+    slots.kvBytes(slot, kv);
+    memory.working(kv);
     if (sharing == null) {
       queue.add(now + service, SERVICE_DONE, slot);
     } else if (recordedTime) {
@@ -579,47 +486,9 @@ public final class Simulation {
     return index;
   }
 
-  // ---- memory ----
-
-  /** Accounts for the time since the last change at the RSS that held during it. */
-  private void advanceMemory(long now) {
-    long dt = now - lastChange;
-    if (dt > 0) {
-      rssIntegral += (double) lastRss * dt;
-      if (lastRss > ramLine) {
-        aboveLine += dt;
-      }
-      lastChange = now;
-    }
-  }
-
+  /** The RSS now, after an event. */
   private void noteMemory(long now) {
-    long rss = host.runtimeBaseBytes() + cache.residentBytes() + loadingBytes + kvBytes + grownBytes;
-    if (rss != lastRss) {
-      advanceMemory(now);
-      lastRss = rss;
-      timeline.record(now, rss);
-      if (rss > peak) {
-        peak = rss;
-        peakAt = now;
-        notePeakModels();
-      }
-    }
-  }
-
-  /** Remembers which models were loading or resident at the peak; a copy only when that set changed. */
-  private void notePeakModels() {
-    if (peakResidency == residency) {
-      return;
-    }
-    peakResidency = residency;
-    List<String> models = new ArrayList<>();
-    for (int i = 0; i < names.length; i++) {
-      if (present[i]) {
-        models.add(names[i]);
-      }
-    }
-    peakModels = List.copyOf(models);
+    memory.note(now, cache.residentBytes());
   }
 
   // ---- result ----
@@ -638,10 +507,8 @@ public final class Simulation {
       models.add(new SimResult.ModelResult(names[i], modelRequests[i], modelHits[i], modelCold[i], modelLoads[i],
           modelEvictions[i], modelColdWait[i]));
     }
-    double mean = end > 0 ? rssIntegral / end : lastRss;
-    return new SimResult(estimate, requests, served, rejectedQueue, rejectedTooLarge, rejectedOverContext, hits, cold, peak, peakAt, peakModels,
-        mean,
-        ramLine, aboveLine, end, loads, evictions, preloadsSkipped, coldWait, latency, queueWait, models,
-        timeline.points(end));
+    return new SimResult(estimate, requests, served, rejectedQueue, rejectedTooLarge, rejectedOverContext, hits, cold,
+        memory.peak(), memory.peakAt(), memory.peakModels(), memory.mean(end), memory.ramLine(), memory.aboveLine(), end,
+        loads, evictions, preloadsSkipped, coldWait, latency, queueWait, models, memory.timeline(end));
   }
 }
