@@ -284,7 +284,7 @@ final class CalibrationTest {
   @Test
   void aModelLoadedOftenEnough_hasItsOwnDeviations() throws Exception {
     List<String> order = new java.util.ArrayList<>(List.of("small", "medium"));
-    for (int j = 0; j < Calibration.OWN_SPREAD_LOADS; j++) {
+    for (int j = 0; j < LoadTimeFitter.OWN_SPREAD_LOADS; j++) {
       order.add("small");
       order.add("medium");
       if (j % 10 == 5) {
@@ -297,11 +297,11 @@ final class CalibrationTest {
     Profile p = Calibration.fit(recording(order.toArray(String[]::new), 0, extra)).profile();
     LoadSpread spread = p.host().loadSpread();
     assertEquals(java.util.Set.of("small", "medium"), spread.relativeByModel().keySet(), spread.toString());
-    assertEquals(Calibration.OWN_SPREAD_LOADS, spread.relativeByModel().get("small").size());
+    assertEquals(LoadTimeFitter.OWN_SPREAD_LOADS, spread.relativeByModel().get("small").size());
     assertEquals(6, spread.relativeByModel().get("small").stream().filter(r -> Math.abs(r - 0.2) < 0.01).count(),
         "small's every fifth load, 20 % slow: " + spread.relativeByModel().get("small"));
     assertTrue(spread.relativeByModel().get("medium").stream().allMatch(r -> Math.abs(r) < 0.01), "medium's loads are all on the line");
-    assertEquals(2 * Calibration.OWN_SPREAD_LOADS + 3, spread.relative().size(), "the pool keeps every later load");
+    assertEquals(2 * LoadTimeFitter.OWN_SPREAD_LOADS + 3, spread.relative().size(), "the pool keeps every later load");
     Path file = dir.resolve("own.json");
     p.write(file);
     assertEquals(p.host(), Profile.read(file).host());
