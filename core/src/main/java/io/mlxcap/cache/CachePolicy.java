@@ -3,14 +3,19 @@ package io.mlxcap.cache;
 import java.time.Duration;
 
 /**
- * The limits the cache core enforces: a count cap, a byte budget, an idle TTL and a pressure line.
+ * The limits the cache core enforces (a count cap, a byte budget, an idle TTL and a pressure line)
+ * and the two rules in which servers differ beyond their limits: which idle model goes first
+ * ({@link VictimOrder}) and what a request without a keep-alive does to its model's
+ * ({@link UnsetKeepAlive}). Everything else (never evicting a busy model, one load per model, room
+ * planned before anything goes, exact byte accounting) is the same for every policy.
  *
  * <p>A limit that is off holds its "never" value ({@link #UNLIMITED_MODELS}, {@link #UNLIMITED_BYTES},
  * {@link #NO_IDLE_TTL}, {@link #NO_PRESSURE_THRESHOLD}), so the rules compare against it with no
  * special case.
  */
 public record CachePolicy(
-    int maxModels, long maxBytes, Duration idleTtl, double pressureThreshold) {
+    int maxModels, long maxBytes, Duration idleTtl, double pressureThreshold, VictimOrder victims,
+    UnsetKeepAlive unsetKeepAlive) {
 
   /** No cap on the number of cached models (the server before the seed's fix). */
   public static final int UNLIMITED_MODELS = Integer.MAX_VALUE;
@@ -21,7 +26,14 @@ public record CachePolicy(
   /** The memory-pressure rule never fires. */
   public static final double NO_PRESSURE_THRESHOLD = Double.POSITIVE_INFINITY;
 
+  /** The mlx rules: least recently used first, and a request without a keep-alive resets its model's. */
+  public CachePolicy(int maxModels, long maxBytes, Duration idleTtl, double pressureThreshold) {
+    this(maxModels, maxBytes, idleTtl, pressureThreshold, VictimOrder.LEAST_RECENTLY_USED, UnsetKeepAlive.RESETS);
+  }
+
   public CachePolicy {
+    java.util.Objects.requireNonNull(victims, "victims");
+    java.util.Objects.requireNonNull(unsetKeepAlive, "unsetKeepAlive");
     if (maxModels < 1) {
       throw new IllegalArgumentException("maxModels must be >= 1, was " + maxModels);
     }
@@ -43,22 +55,27 @@ public record CachePolicy(
 
   /** Returns this policy with a different count cap. */
   public CachePolicy withMaxModels(int value) {
-    return new CachePolicy(value, maxBytes, idleTtl, pressureThreshold);
+    return new CachePolicy(value, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive);
   }
 
   /** Returns this policy with a different byte budget. */
   public CachePolicy withMaxBytes(long value) {
-    return new CachePolicy(maxModels, value, idleTtl, pressureThreshold);
+    return new CachePolicy(maxModels, value, idleTtl, pressureThreshold, victims, unsetKeepAlive);
   }
 
   /** Returns this policy with a different idle TTL. */
   public CachePolicy withIdleTtl(Duration value) {
-    return new CachePolicy(maxModels, maxBytes, value, pressureThreshold);
+    return new CachePolicy(maxModels, maxBytes, value, pressureThreshold, victims, unsetKeepAlive);
   }
 
   /** Returns this policy with a different pressure threshold. */
   public CachePolicy withPressureThreshold(double value) {
-    return new CachePolicy(maxModels, maxBytes, idleTtl, value);
+    return new CachePolicy(maxModels, maxBytes, idleTtl, value, victims, unsetKeepAlive);
+  }
+
+  /** Returns this policy with different rules: its limits stay. */
+  public CachePolicy withRules(VictimOrder order, UnsetKeepAlive unset) {
+    return new CachePolicy(maxModels, maxBytes, idleTtl, pressureThreshold, order, unset);
   }
 
   /** Returns the idle TTL in nanoseconds, saturating at {@link Long#MAX_VALUE} when off. */

@@ -22,16 +22,18 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The LRU cache core: the seed's rules (count cap, evict-before-load, periodic trim, preload, the
- * pressure threshold) plus the opt-in idle TTL and byte budget.
+ * The cache core: the seed's rules (count cap, evict-before-load, periodic trim, preload, the
+ * pressure threshold) plus the opt-in idle TTL and byte budget, with victims taken in the policy's
+ * {@link VictimOrder} (LRU unless it says otherwise).
  *
  * <h2>Implementation notes</h2>
  *
  * <p><b>Recency.</b> Entries are linked in recency order, least recent first: an entry moves to the
  * end when created (its load starts), acquired or released. The end of a load is not a use and
  * does not reorder, so the order depends only on the order of requests, not on load times (which
- * keeps the one-pass LRU curve of the simulator exact). Victims are taken from the front, skipping
- * entries that are loading or pinned. Caches hold a handful of models, so the scans are short.
+ * keeps the one-pass LRU curve of the simulator exact). Under LRU, victims are taken from the front,
+ * skipping entries that are loading or pinned; another {@link VictimOrder} sorts a copy of the list
+ * and takes them from its front the same way. Caches hold a handful of models, so the scans are short.
  *
  * <p><b>Idle time.</b> The idle TTL counts from the later of the last use and the end of the load,
  * so a slow preload is not expired the moment it arrives.
@@ -82,6 +84,9 @@ final class LruModelCache implements ModelCache {
   private static final int SPARES = 16;
   private final java.util.ArrayDeque<Entry> spareEntries = new java.util.ArrayDeque<>();
   private final java.util.ArrayDeque<Request> spareRequests = new java.util.ArrayDeque<>();
+
+  /** The scratch list {@link #victimOrder} fills. */
+  private final ArrayList<Entry> order = new ArrayList<>();
 
   private long residentBytes;
   /** Resident bytes plus the estimates of loads in progress: what the budget is checked against. */
@@ -257,8 +262,9 @@ final class LruModelCache implements ModelCache {
     List<CacheEvent> events = new ArrayList<>(0);
     double line = policy.pressureThreshold() * totalBytes;
     long freed = 0;
-    for (Entry entry = lru, next; entry != null && usedBytes - freed > line; entry = next) {
-      next = entry.newer;
+    List<Entry> order = victimOrder();
+    for (int i = 0; i < order.size() && usedBytes - freed > line; i++) {
+      Entry entry = order.get(i);
       if (entry.evictable()) {
         evict(entry, EvictionReason.PRESSURE, events);
         freed += entry.bytes;
@@ -325,8 +331,9 @@ final class LruModelCache implements ModelCache {
     int count = entries.size();
     long bytes = reservedBytes;
     int victims = 0;
-    for (Entry entry = lru; entry != null && (count >= maxModels || bytes > policy.maxBytes() - size);
-        entry = entry.newer) {
+    List<Entry> order = victimOrder();
+    for (int i = 0; i < order.size() && (count >= maxModels || bytes > policy.maxBytes() - size); i++) {
+      Entry entry = order.get(i);
       if (entry.evictable()) {
         victims++;
         count--;
@@ -341,8 +348,8 @@ final class LruModelCache implements ModelCache {
     }
     // Then the same victims, in the same order, each for the limit it was over when chosen.
     count = entries.size();
-    for (Entry entry = lru, next; victims > 0; entry = next) {
-      next = entry.newer;
+    for (int i = 0; victims > 0; i++) {
+      Entry entry = order.get(i);
       if (entry.evictable()) {
         evict(entry, count >= maxModels ? EvictionReason.MAX_MODELS : EvictionReason.BUDGET, events);
         count--;
@@ -362,8 +369,8 @@ final class LruModelCache implements ModelCache {
     if (entries.size() <= maxModels && reservedBytes <= policy.maxBytes()) {
       return;
     }
-    for (Entry entry = lru, next; entry != null; entry = next) {
-      next = entry.newer;
+    List<Entry> order = victimOrder();
+    for (Entry entry : order) {
       boolean overCount = entries.size() > maxModels;
       if (!overCount && reservedBytes <= policy.maxBytes()) {
         return;
@@ -373,6 +380,26 @@ final class LruModelCache implements ModelCache {
       }
     }
   }
+
+  /**
+   * Returns the cached models in the order the policy gives them up, idle or not (the callers skip
+   * busy ones): the recency list for LRU, else that list sorted by the policy's order. The list is
+   * reused and valid until the next call; evicting while walking it is safe.
+   */
+  private List<Entry> victimOrder() {
+    order.clear();
+    for (Entry e = lru; e != null; e = e.newer) {
+      order.add(e);
+    }
+    if (policy.victims() == VictimOrder.SHORTEST_KEEP_ALIVE) {
+      order.sort(byKeepAliveThenName);
+    }
+    return order;
+  }
+
+  /** Ollama's ByDurationAndName over the keep-alive in force (the idle TTL when a request set none). */
+  private final java.util.Comparator<Entry> byKeepAliveThenName =
+      java.util.Comparator.<Entry>comparingLong(this::ttl).thenComparing(e -> e.model);
 
   /** Gives waiting requests, in arrival order, whatever the cache can now give them. */
   private void retryWaiting(long now, List<CacheEvent> events) {
@@ -422,7 +449,7 @@ final class LruModelCache implements ModelCache {
       request.entry = entry;
       entry.pins++;
       entry.awaiting.add(request);
-      entry.keepAlive = request.keepAlive;
+      takeKeepAlive(entry, request);
     }
   }
 
@@ -430,13 +457,20 @@ final class LruModelCache implements ModelCache {
   private CacheEvent pin(Entry entry, Request request, long now) {
     request.entry = entry;
     entry.pins++;
-    entry.keepAlive = request.keepAlive;
+    takeKeepAlive(entry, request);
     touch(entry, now);
     if (entry.loading) {
       entry.awaiting.add(request);
       return new Joined(request.id, entry.model);
     }
     return new Hit(request.id, entry.model);
+  }
+
+  /** The latest request sets its model's keep-alive; one that asks for none, as the policy says. */
+  private void takeKeepAlive(Entry entry, Request request) {
+    if (request.keepAlive != KEEP_ALIVE_DEFAULT || policy.unsetKeepAlive() == UnsetKeepAlive.RESETS) {
+      entry.keepAlive = request.keepAlive;
+    }
   }
 
   private void evict(Entry entry, EvictionReason reason, List<CacheEvent> events) {

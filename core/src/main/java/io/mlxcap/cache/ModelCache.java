@@ -54,8 +54,9 @@ public interface ModelCache {
    * Request {@code requestId} (new, unique while active) wants {@code model} and asks that, once idle,
    * it stay for {@code keepAliveNanos} (Ollama's {@code keep_alive}): 0 evicts it as soon as no request
    * uses it, {@link #KEEP_ALIVE_FOREVER} exempts it from the idle TTL, {@link #KEEP_ALIVE_DEFAULT}
-   * leaves the policy's idle TTL in force. The latest request to use a model sets its keep-alive, a
-   * request without one setting it back to the default, as Ollama does. Models idle past their
+   * asks for none. The latest request to use a model sets its keep-alive; one that asks for none sets
+   * it back to the policy's idle TTL or leaves it as it was, as the policy's {@link UnsetKeepAlive}
+   * says (Ollama leaves it). Models idle past their
    * keep-alive go at the next cleanup tick ({@code IDLE_TTL}); a keep-alive of 0 at release.
    */
   List<CacheEvent> request(long requestId, String model, long keepAliveNanos, long now);

@@ -12,6 +12,7 @@ import io.mlxcap.cache.CacheEvent.LoadStarted;
 import io.mlxcap.cache.CacheEvent.Rejected;
 import io.mlxcap.cache.CacheEvent.Waiting;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -44,6 +45,9 @@ final class CacheSystem {
   final Set<String> loading = new HashSet<>();
   /** Cached models, least recently used first. */
   final List<String> recency = new ArrayList<>();
+  /** The keep-alive each request asked for, and the one in force for each cached model (by the policy's rule). */
+  final Map<Long, Long> asked = new HashMap<>();
+  final Map<String, Long> keepAlive = new HashMap<>();
   /** The most models the cache may hold now: the cap, or a preload surplus that only shrinks. */
   int allowedCount;
 
@@ -67,6 +71,7 @@ final class CacheSystem {
 
   void request(String model, long keepAlive) {
     long id = nextId++;
+    asked.put(id, keepAlive);
     step("request " + id + " " + model + (keepAlive == ModelCache.KEEP_ALIVE_DEFAULT ? "" : " keep-alive " + keepAlive),
         () -> core.request(id, model, keepAlive, now), () -> reference.request(id, model, keepAlive, now), null);
   }
@@ -165,7 +170,9 @@ final class CacheSystem {
       }
       loading.add(started.model());
       recency.add(started.model());
+      keepAlive.put(started.model(), ModelCache.KEEP_ALIVE_DEFAULT);
       if (started.requestId() != CacheEvent.NO_REQUEST) {
+        takeKeepAlive(started.requestId(), started.model());
         waitingIds.remove(started.requestId());
         holders.put(started.requestId(), started.model());
       }
@@ -181,14 +188,15 @@ final class CacheSystem {
         violate("busy models are never evicted", model + " was evicted (" + evicted.reason().wireName()
             + ") while " + (loading.contains(model) ? "loading" : "pinned by a request"));
       }
-      // Capacity victims are the LRU idle model; idle-TTL victims are whichever idled long enough.
+      // Capacity victims are the first idle model in the policy's order (LRU, or Ollama's shortest
+      // keep-alive then name); idle-TTL victims are whichever idled long enough.
       if (evicted.reason() != EvictionReason.MANUAL && evicted.reason() != EvictionReason.IDLE_TTL) {
-        String lru = recency.stream().filter(m -> !loading.contains(m) && !holders.containsValue(m))
-            .findFirst().orElse(null);
-        if (!model.equals(lru)) {
-          violate("the victim is the least recently used idle model",
-              model + " was evicted (" + evicted.reason().wireName() + ") but the LRU idle model was " + lru
-                  + " in " + recency);
+        List<String> order = idleInVictimOrder();
+        String first = order.isEmpty() ? null : order.get(0);
+        if (!model.equals(first)) {
+          violate("the victim is the first idle model in the policy's order",
+              model + " was evicted (" + evicted.reason().wireName() + ") but the first idle model in "
+                  + policy.victims().wireName() + " order was " + first + " in " + order + " (recency " + recency + ")");
         }
       }
       recency.remove(model);
@@ -216,6 +224,26 @@ final class CacheSystem {
     waitingIds.remove(id);
     holders.put(id, model);
     moveToEnd(model);
+    takeKeepAlive(id, model);
+  }
+
+  private void takeKeepAlive(long id, String model) {
+    long k = asked.get(id);
+    if (k != ModelCache.KEEP_ALIVE_DEFAULT || policy.unsetKeepAlive() == UnsetKeepAlive.RESETS) {
+      keepAlive.put(model, k);
+    }
+  }
+
+  /** The idle models in the order the policy must give them up. */
+  private List<String> idleInVictimOrder() {
+    List<String> idle = new ArrayList<>(recency.stream().filter(m -> !loading.contains(m) && !holders.containsValue(m)).toList());
+    if (policy.victims() == VictimOrder.SHORTEST_KEEP_ALIVE) {
+      idle.sort(java.util.Comparator.<String>comparingLong(m -> {
+        long k = keepAlive.getOrDefault(m, ModelCache.KEEP_ALIVE_DEFAULT);
+        return k == ModelCache.KEEP_ALIVE_DEFAULT ? policy.idleTtlNanos() : k;
+      }).thenComparing(m -> m));
+    }
+    return idle;
   }
 
   private void moveToEnd(String model) {

@@ -32,14 +32,22 @@ final class ModelCacheProperties {
     chain
         .withInvariant("cap respected", CacheSystem::checkCapRespected)
         .withInvariant("busy models are never evicted", s -> s.checkNoViolation("busy models are never evicted"))
-        .withInvariant("the victim is the least recently used idle model",
-            s -> s.checkNoViolation("the victim is the least recently used idle model"))
+        .withInvariant("the victim is the first idle model in the policy's order",
+            s -> s.checkNoViolation("the victim is the first idle model in the policy's order"))
         .withInvariant("one load per model at a time", s -> s.checkNoViolation("one load per model at a time"))
         .withInvariant("failed load leaves no residue", s -> s.checkNoViolation("failed load leaves no residue"))
         .withInvariant("pins and requests match: none left behind", CacheSystem::checkPinsMatchRequests)
         .withInvariant("byte accounting exact", CacheSystem::checkByteAccounting)
         .run();
     CacheSystem end = chain.finalState().orElseThrow();
+    Statistics.label("rules").collect(end.policy.victims(), end.policy.unsetKeepAlive());
+    Statistics.label("rules").coverage(checker -> {
+      for (VictimOrder order : VictimOrder.values()) {
+        for (UnsetKeepAlive unset : UnsetKeepAlive.values()) {
+          checker.check(order, unset).percentage(p -> p >= 10.0);
+        }
+      }
+    });
     for (String label : MUST_REACH) {
       Statistics.label(label).collect(end.reached.contains(label));
       Statistics.label(label).coverage(checker -> checker.check(true).percentage(p -> p >= 1.0));
@@ -86,8 +94,13 @@ final class ModelCacheProperties {
     Arbitrary<Duration> ttls = Arbitraries.of(CachePolicy.NO_IDLE_TTL, Duration.ofSeconds(60), Duration.ofSeconds(600));
     Arbitrary<Double> thresholds = Arbitraries.of(CachePolicy.NO_PRESSURE_THRESHOLD, 0.95, 0.6);
     Arbitrary<List<String>> preloads = Arbitraries.of(MODELS).list().uniqueElements().ofMaxSize(3);
-    return Combinators.combine(caps, budgets, ttls, thresholds, preloads)
-        .as((cap, budget, ttl, threshold, preload) -> new Start(new CachePolicy(cap, budget, ttl, threshold), preload));
+    // Every policy's rules: each victim order with each keep-alive rule (mlx is LRU + RESETS, Ollama's
+    // scheduler SHORTEST_KEEP_ALIVE + STAYS).
+    Arbitrary<VictimOrder> orders = Arbitraries.of(VictimOrder.values());
+    Arbitrary<UnsetKeepAlive> unsets = Arbitraries.of(UnsetKeepAlive.values());
+    return Combinators.combine(caps, budgets, ttls, thresholds, preloads, orders, unsets)
+        .as((cap, budget, ttl, threshold, preload, order, unset) ->
+            new Start(new CachePolicy(cap, budget, ttl, threshold, order, unset), preload));
   }
 
   private static Action.Independent<CacheSystem> request() {

@@ -190,7 +190,7 @@ final class ReferenceCache {
   List<CacheEvent> memoryObserved(long used, long total, long now) {
     List<CacheEvent> events = new ArrayList<>();
     long freed = 0;
-    for (String name : new ArrayList<>(lru.keySet())) {
+    for (String name : victimOrder()) {
       if (used - freed <= policy.pressureThreshold() * total) {
         break;
       }
@@ -222,7 +222,7 @@ final class ReferenceCache {
     holders.put(id, name);
     Model m = lru.get(name);
     m.lastUsed = now;
-    m.keepAlive = keepAlives.get(id);
+    takeKeepAlive(m, id);
     if (m.loading) {
       m.awaiting.add(id);
       events.add(new Joined(id, name));
@@ -241,7 +241,7 @@ final class ReferenceCache {
     if (id != CacheEvent.NO_REQUEST) {
       holders.put(id, name);
       m.awaiting.add(id);
-      m.keepAlive = keepAlives.get(id);
+      takeKeepAlive(m, id);
     }
   }
 
@@ -250,16 +250,16 @@ final class ReferenceCache {
     int count = lru.size();
     long bytes = reserved();
     Map<String, EvictionReason> victims = new LinkedHashMap<>();
-    for (Map.Entry<String, Model> e : lru.entrySet()) {
+    for (String name : victimOrder()) {
       boolean overCount = count >= cap;
       boolean overBytes = bytes + size > policy.maxBytes() && policy.maxBytes() != CachePolicy.UNLIMITED_BYTES;
       if (!overCount && !overBytes) {
         break;
       }
-      if (!e.getValue().loading && !holders.containsValue(e.getKey())) {
-        victims.put(e.getKey(), overCount ? EvictionReason.MAX_MODELS : EvictionReason.BUDGET);
+      if (idle(name)) {
+        victims.put(name, overCount ? EvictionReason.MAX_MODELS : EvictionReason.BUDGET);
         count--;
-        bytes -= e.getValue().bytes;
+        bytes -= byName.get(name).bytes;
       }
     }
     if (count >= cap) {
@@ -273,7 +273,7 @@ final class ReferenceCache {
   }
 
   private void trim(int cap, EvictionReason countReason, List<CacheEvent> events) {
-    for (String name : new ArrayList<>(lru.keySet())) {
+    for (String name : victimOrder()) {
       boolean overCount = lru.size() > cap;
       if (!overCount && reserved() <= policy.maxBytes()) {
         return;
@@ -301,6 +301,39 @@ final class ReferenceCache {
           blocked = true;
         }
       }
+    }
+  }
+
+  /**
+   * The cached models in the order the policy gives them up: recency, or Ollama's sort (keep-alive in
+   * force as an unsigned number, then name) written out as a plain insertion sort.
+   */
+  private List<String> victimOrder() {
+    List<String> names = new ArrayList<>(lru.keySet());
+    if (policy.victims() == VictimOrder.LEAST_RECENTLY_USED) {
+      return names;
+    }
+    List<String> sorted = new ArrayList<>();
+    for (String name : names) {
+      int at = 0;
+      while (at < sorted.size() && !goesBefore(name, sorted.get(at))) {
+        at++;
+      }
+      sorted.add(at, name);
+    }
+    return sorted;
+  }
+
+  private boolean goesBefore(String a, String b) {
+    int byKeepAlive = Long.compareUnsigned(ttl(byName.get(a)), ttl(byName.get(b)));
+    return byKeepAlive != 0 ? byKeepAlive < 0 : a.compareTo(b) < 0;
+  }
+
+  /** The request's keep-alive, unless it asked for none and the policy keeps the model's. */
+  private void takeKeepAlive(Model m, long id) {
+    long asked = keepAlives.get(id);
+    if (asked != ModelCache.KEEP_ALIVE_DEFAULT || policy.unsetKeepAlive() == UnsetKeepAlive.RESETS) {
+      m.keepAlive = asked;
     }
   }
 

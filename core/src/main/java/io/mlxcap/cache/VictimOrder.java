@@ -1,0 +1,27 @@
+package io.mlxcap.cache;
+
+/**
+ * The order in which a policy gives up idle models when it needs room: the one rule that differs most
+ * between multi-model servers. Whatever the order, only idle models (resident and unpinned) are taken,
+ * and the core plans the victims before it evicts any.
+ */
+public enum VictimOrder {
+  /**
+   * Least recently used first: the seed's MLX server, llama.cpp's router and LocalAI. A use is a
+   * request acquiring or releasing the model; the end of a load is not a use.
+   */
+  LEAST_RECENTLY_USED,
+  /**
+   * Shortest keep-alive first, then by name: Ollama's {@code findRunnerToUnload}, which sorts its
+   * runners with {@code ByDurationAndName} (the session duration compared as an unsigned number, so
+   * "forever" sorts last; ties by model path) and takes the first idle one. Read from
+   * {@code server/sched.go} at ollama/ollama@fb30760 (lines 1557–1580 and 1664–1692); recency plays
+   * no part.
+   */
+  SHORTEST_KEEP_ALIVE;
+
+  /** Returns the name settings and traces use, e.g. {@code shortest_keep_alive}. */
+  public String wireName() {
+    return name().toLowerCase(java.util.Locale.ROOT);
+  }
+}
