@@ -40,8 +40,8 @@ public record CachePolicy(
     if (maxBytes < 1) {
       throw new IllegalArgumentException("maxBytes must be >= 1, was " + maxBytes);
     }
-    if (idleTtl == null || idleTtl.isNegative() || idleTtl.isZero()) {
-      throw new IllegalArgumentException("idleTtl must be positive, was " + idleTtl);
+    if (idleTtl == null || idleTtl.isNegative()) {
+      throw new IllegalArgumentException("idleTtl must be >= 0 (0: unload when idle), was " + idleTtl);
     }
     if (!(pressureThreshold > 0)) {
       throw new IllegalArgumentException("pressureThreshold must be > 0, was " + pressureThreshold);

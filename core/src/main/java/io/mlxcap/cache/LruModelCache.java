@@ -431,9 +431,9 @@ final class LruModelCache implements ModelCache {
     return entry.keepAlive == KEEP_ALIVE_DEFAULT ? idleTtlNanos : entry.keepAlive;
   }
 
-  /** Evicts {@code entry} now when it is idle and its latest request asked for a keep-alive of 0. */
+  /** Evicts {@code entry} now when it is idle and its keep-alive in force is 0 (asked for, or the policy's idle TTL). */
   private void expireAtOnce(Entry entry, List<CacheEvent> events) {
-    if (entry != null && entry.keepAlive == 0 && entry.evictable()) {
+    if (entry != null && ttl(entry) == 0 && entry.evictable()) {
       evict(entry, EvictionReason.IDLE_TTL, events);
     }
   }

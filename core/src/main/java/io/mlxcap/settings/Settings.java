@@ -28,19 +28,22 @@ import java.util.TreeMap;
  * @param preloadModels canonical names of the models to load at start, in order, without repeats
  * @param maxConcurrentRequests requests served at once
  * @param maxQueue requests that may wait for a worker
+ * @param policy whose server these settings describe, and so the variables they are written in
  */
 public record Settings(
     CachePolicy cache,
     Duration cleanupInterval,
     List<String> preloadModels,
     int maxConcurrentRequests,
-    int maxQueue) {
+    int maxQueue,
+    ServerPolicy policy) {
 
   private static final String OFF = "off";
 
   public Settings {
     Objects.requireNonNull(cache, "cache");
     Objects.requireNonNull(cleanupInterval, "cleanupInterval");
+    Objects.requireNonNull(policy, "policy");
     preloadModels = List.copyOf(preloadModels);
   }
 
@@ -62,6 +65,20 @@ public record Settings(
    *     and what is allowed
    */
   public static Settings fromEnv(Map<String, String> env, ModelTable table) {
+    return readMlx(env, table, ServerPolicy.MLX);
+  }
+
+  /**
+   * Reads {@code policy}'s own variables from {@code env} (its names, defaults and forms); variables of
+   * other policies are ignored here (the commands refuse them where they are given).
+   */
+  public static Settings fromEnv(ServerPolicy policy, Map<String, String> env, ModelTable table) {
+    Objects.requireNonNull(table, "table");
+    return policy.read(env, table);
+  }
+
+  /** The MLX_* reading, as {@code policy} (mlx, or the seed's subset with the rest fixed). */
+  static Settings readMlx(Map<String, String> env, ModelTable table, ServerPolicy policy) {
     Objects.requireNonNull(table, "table");
     int maxModels = readCap(env);
     Duration interval = Duration.ofSeconds(readWhole(env, Setting.MLX_CACHE_CLEANUP_INTERVAL_SEC, 0));
@@ -77,21 +94,26 @@ public record Settings(
               + "' needs periodic cleanup, but MLX_CACHE_CLEANUP_INTERVAL_SEC=0 turns it off;"
               + " set an interval > 0 or MLX_MODEL_IDLE_TTL_SEC=off.");
     }
-    return new Settings(new CachePolicy(maxModels, maxBytes, ttl, pressure), interval, preload, concurrency, queue);
+    return new Settings(new CachePolicy(maxModels, maxBytes, ttl, pressure), interval, preload, concurrency, queue, policy);
   }
 
   /** Returns these settings with {@code overrides} (variable to value) applied, validated as in {@link #fromEnv}. */
   public Settings with(Map<String, String> overrides, ModelTable table) {
     Map<String, String> env = new LinkedHashMap<>(toEnv());
     env.putAll(overrides);
-    return fromEnv(env, table);
+    return fromEnv(policy, env, table);
   }
 
   /**
-   * Returns the settings as variables and values, in {@link Setting} order: what a trace header
-   * records, and what {@link #fromEnv} reads back to equal settings.
+   * Returns the settings as the policy's variables and values, in its order: what a trace header
+   * records, and what {@link #fromEnv(ServerPolicy, Map, ModelTable)} reads back to equal settings.
    */
   public Map<String, String> toEnv() {
+    return policy.write(this);
+  }
+
+  /** The settings as every MLX_* variable, in {@link Setting} order. */
+  Map<String, String> mlxEnv() {
     Map<String, String> env = new LinkedHashMap<>();
     env.put(Setting.MLX_MAX_CACHED_MODELS.name(),
         cache.maxModels() == CachePolicy.UNLIMITED_MODELS ? OFF : Integer.toString(cache.maxModels()));
@@ -118,6 +140,9 @@ public record Settings(
    */
   public List<String> warnings(Map<String, String> env) {
     List<String> warnings = new ArrayList<>();
+    if (policy == ServerPolicy.OLLAMA) {
+      return warnings; // no preload, and Ollama has many variables beyond its scheduler's
+    }
     if (preloadModels.size() > cache.maxModels()) {
       warnings.add("MLX_PRELOAD_MODELS lists " + preloadModels.size() + " models but MLX_MAX_CACHED_MODELS="
           + cache.maxModels() + ": all are preloaded, and the least recently used surplus is unloaded"

@@ -91,7 +91,7 @@ final class ModelCacheProperties {
   private static Arbitrary<Start> systems() {
     Arbitrary<Integer> caps = Arbitraries.of(1, 2, 3, CachePolicy.UNLIMITED_MODELS);
     Arbitrary<Long> budgets = Arbitraries.of(CachePolicy.UNLIMITED_BYTES, 50 * GB, 70 * GB, 100 * GB, 140 * GB);
-    Arbitrary<Duration> ttls = Arbitraries.of(CachePolicy.NO_IDLE_TTL, Duration.ofSeconds(60), Duration.ofSeconds(600));
+    Arbitrary<Duration> ttls = Arbitraries.of(CachePolicy.NO_IDLE_TTL, Duration.ofSeconds(60), Duration.ofSeconds(600), Duration.ZERO);
     Arbitrary<Double> thresholds = Arbitraries.of(CachePolicy.NO_PRESSURE_THRESHOLD, 0.95, 0.6);
     Arbitrary<List<String>> preloads = Arbitraries.of(MODELS).list().uniqueElements().ofMaxSize(3);
     // Every policy's rules: each victim order with each keep-alive rule (mlx is LRU + RESETS, Ollama's

@@ -138,7 +138,7 @@ final class ReferenceCache {
     events.add(new LoadFinished(name, bytes));
     m.awaiting.forEach(id -> events.add(new Ready(id, name)));
     m.awaiting.clear();
-    if (m.keepAlive == 0 && idle(name)) {
+    if (ttl(m) == 0 && idle(name)) {
       evict(name, EvictionReason.IDLE_TTL, events);
     }
     trim(Integer.MAX_VALUE, EvictionReason.BUDGET, events);
@@ -165,7 +165,7 @@ final class ReferenceCache {
       String name = holders.remove(id);
       lru.get(name).awaiting.remove(id);
       touch(name, now);
-      if (byName.get(name).keepAlive == 0 && idle(name)) {
+      if (ttl(byName.get(name)) == 0 && idle(name)) {
         evict(name, EvictionReason.IDLE_TTL, events);
       }
     }

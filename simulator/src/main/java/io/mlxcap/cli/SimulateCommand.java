@@ -1,7 +1,7 @@
 package io.mlxcap.cli;
 
 import io.mlxcap.model.ModelTable;
-import io.mlxcap.settings.Setting;
+import io.mlxcap.settings.ServerPolicy;
 import io.mlxcap.settings.Settings;
 import io.mlxcap.sim.HostProfile;
 import io.mlxcap.sim.Prediction;
@@ -32,9 +32,12 @@ final class SimulateCommand implements Runnable {
   @Option(names = "--trace", required = true, paramLabel = "FILE", description = "A v1 trace.")
   Path trace;
 
-  @Option(names = "--set", paramLabel = "MLX_VAR=VALUE",
-      description = "A setting for this run, e.g. --set MLX_MAX_CACHED_MODELS=3; repeat for more.")
+  @Option(names = "--set", paramLabel = "VAR=VALUE",
+      description = "A setting for this run in the policy's own names, e.g. --set MLX_MAX_CACHED_MODELS=3 or, with "
+          + "--policy ollama, --set OLLAMA_KEEP_ALIVE=30m; repeat for more.")
   Map<String, String> overrides = new LinkedHashMap<>();
+
+  @CommandLine.Mixin PolicyOption policy;
 
   @Option(names = "--models", paramLabel = "FILE", description = "Model table JSON. Default: the trace's own, else the seed's four models.")
   Path models;
@@ -57,7 +60,7 @@ final class SimulateCommand implements Runnable {
       header = reader.header();
     }
     ModelTable table = hostOptions.models(models != null ? ModelTable.load(models) : header.models().orElse(ModelTable.defaults()));
-    Settings settings = settingsFor(header, overrides, table, spec.commandLine().getErr());
+    Settings settings = settingsFor(policy.policy(), header, overrides, table, spec.commandLine().getErr());
     HostProfile host = hostOptions.profile();
     Prediction.Read read = Prediction.read(settings, table, host, hostOptions.ramLine(host), trace, mode);
     Prediction prediction = read.prediction();
@@ -71,21 +74,28 @@ final class SimulateCommand implements Runnable {
     stdout.println("wrote          " + String.join(", ", files.stream().map(Path::toString).toList()));
   }
 
-  /**
-   * The trace's own settings (or the defaults) with {@code overrides} on top, read once so that an
-   * override replaces a value before it is checked; unknown names are refused, and warnings (a
-   * default preload the table lacks, a preload list past the cap) go to {@code err}.
-   */
+  /** {@link #settingsFor(ServerPolicy, TraceHeader, Map, ModelTable, PrintWriter)} for mlx. */
   static Settings settingsFor(TraceHeader header, Map<String, String> overrides, ModelTable table, PrintWriter err) {
-    for (String name : overrides.keySet()) {
-      if (Setting.named(name).isEmpty()) {
-        throw new io.mlxcap.InvalidInputException("--set " + name + ": not a setting mlxcap knows; settings: "
-            + String.join(", ", java.util.Arrays.stream(Setting.values()).map(Enum::name).toList()));
+    return settingsFor(ServerPolicy.MLX, header, overrides, table, err);
+  }
+
+  /**
+   * The trace's own settings that {@code policy} has (or its defaults) with {@code overrides} on top,
+   * read once so that an override replaces a value before it is checked; a name the policy does not
+   * have is refused (naming the policy that has it), and warnings (a default preload the table lacks,
+   * a preload list past the cap) go to {@code err}.
+   */
+  static Settings settingsFor(ServerPolicy policy, TraceHeader header, Map<String, String> overrides, ModelTable table,
+      PrintWriter err) {
+    overrides.keySet().forEach(name -> policy.check("--set", name));
+    Map<String, String> env = new LinkedHashMap<>();
+    header.settings().forEach((k, v) -> {
+      if (policy == ServerPolicy.MLX || policy.reads(k)) { // mlx keeps a typo, for its warning
+        env.put(k, v);
       }
-    }
-    Map<String, String> env = new LinkedHashMap<>(header.settings());
+    });
     env.putAll(overrides);
-    Settings settings = Settings.fromEnv(env, table);
+    Settings settings = Settings.fromEnv(policy, env, table);
     settings.warnings(env).forEach(w -> err.println("mlxcap: note: " + w));
     err.flush();
     return settings;

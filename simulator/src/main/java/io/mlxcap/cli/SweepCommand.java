@@ -28,11 +28,14 @@ import picocli.CommandLine.Option;
         + "recommends the configuration with the fewest cold starts whose high peak stays within the budget. A "
         + "combination the settings refuse is skipped and listed. Writes sweep.csv and sweep.json; the same inputs give "
         + "the same bytes whatever the thread count. Example: --grid MLX_MAX_CACHED_MODELS=1..4 "
-        + "--grid MLX_MAX_CACHE_BYTES=off,48GiB,64GiB --host-ram 64GiB,128GiB")
+        + "--grid MLX_MAX_CACHE_BYTES=off,48GiB,64GiB --host-ram 64GiB,128GiB; with --policy ollama, e.g. --grid OLLAMA_MAX_LOADED_MODELS=1..4 "
+        + "--grid OLLAMA_KEEP_ALIVE=0,5m,30m,-1")
 final class SweepCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Mixin SweepOptions options;
+
+  @Mixin PolicyOption policy;
 
   @Option(names = {"-o", "--out"}, defaultValue = "mlxcap-out/sweep", paramLabel = "DIR",
       description = "Where to write sweep.csv and sweep.json (replaced as a whole). Default: ${DEFAULT-VALUE}.")
@@ -41,13 +44,13 @@ final class SweepCommand implements Runnable {
   @Override
   public void run() {
     PrintWriter stdout = spec.commandLine().getOut();
-    SweepOptions.Plan plan = options.plan(spec.commandLine().getErr(), null);
+    SweepOptions.Plan plan = options.plan(spec.commandLine().getErr(), null, policy.policy());
     List<Configuration> configurations = plan.grid().configurations();
     List<Sweep.Outcome> outcomes;
     try (SweepOptions.Progress progress = SweepOptions.progress("sweep", configurations.size())) {
       outcomes = plan.sweep().run(configurations, options.threads(), progress);
     }
-    SweepTable table = new SweepTable(outcomes, Settings.defaults(plan.table()));
+    SweepTable table = new SweepTable(outcomes, Settings.fromEnv(policy.policy(), Map.of(), plan.table()));
     String command = SweepOptions.commandLine("sweep", spec.commandLine().getParseResult().originalArgs());
     Map<String, byte[]> files = new LinkedHashMap<>();
     files.put("sweep.csv", table.csv().getBytes(StandardCharsets.UTF_8));

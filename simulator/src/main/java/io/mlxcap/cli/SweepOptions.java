@@ -3,7 +3,6 @@ package io.mlxcap.cli;
 import io.mlxcap.ByteSize;
 import io.mlxcap.InvalidInputException;
 import io.mlxcap.model.ModelTable;
-import io.mlxcap.settings.Setting;
 import io.mlxcap.sim.HostParameter;
 import io.mlxcap.sim.RequestSource;
 import io.mlxcap.sweep.Axis;
@@ -69,6 +68,11 @@ final class SweepOptions {
 
   /** Checks every option, reads the trace once, and builds the sweep; {@code defaultGrid} is used when no --grid is given. */
   Plan plan(PrintWriter err, DefaultGrid defaultGrid) {
+    return plan(err, defaultGrid, io.mlxcap.settings.ServerPolicy.MLX);
+  }
+
+  /** {@link #plan(PrintWriter, DefaultGrid)} for {@code policy}'s server: --set and --grid in its names. */
+  Plan plan(PrintWriter err, DefaultGrid defaultGrid, io.mlxcap.settings.ServerPolicy policy) {
     List<Axis> axes = new ArrayList<>();
     for (String text : grid) {
       axes.add(Axis.parse(text));
@@ -86,25 +90,26 @@ final class SweepOptions {
         .orElse(io.mlxcap.sim.HostProfile.DEFAULT);
     long ramLine = hostOptions.ramLine(-1);
     OptionalLong budgetBytes = budget == null ? OptionalLong.empty() : OptionalLong.of(size("--budget", budget));
-    for (String name : overrides.keySet()) {
-      if (Setting.named(name).isEmpty()) {
-        throw new InvalidInputException("--set " + name + ": not a setting mlxcap knows");
-      }
-    }
+    overrides.keySet().forEach(name -> policy.check("--set", name));
     RequestSource.InMemory requests = RequestSource.InMemory.read(trace, lenient ? TraceReader.Mode.LENIENT : TraceReader.Mode.STRICT);
     ModelTable table = hostOptions.models(models != null ? ModelTable.load(models)
         : requests.header().models().orElse(ModelTable.defaults()));
-    Map<String, String> base = new LinkedHashMap<>(requests.header().settings());
+    Map<String, String> base = new LinkedHashMap<>();
+    requests.header().settings().forEach((k, v) -> {
+      if (policy == io.mlxcap.settings.ServerPolicy.MLX || policy.reads(k)) {
+        base.put(k, v);
+      }
+    });
     base.putAll(overrides);
     // The base alone must stand: a bad --set or a header the table cannot serve is the user's to fix.
-    SimulateCommand.settingsFor(io.mlxcap.trace.TraceHeader.empty(), base, table, err);
+    SimulateCommand.settingsFor(policy, io.mlxcap.trace.TraceHeader.empty(), base, table, err);
     if (axes.isEmpty() && defaultGrid != null) {
       axes.addAll(defaultGrid.axes(HostParameter.profile(baseProfile, baseHost), table, budgetBytes));
     }
-    Grid g = new Grid(axes, table);
+    Grid g = new Grid(axes, policy, table);
     g.checkSize(force);
     Sweep sweep = new Sweep(requests, table, base, baseHost, ramLine < 0 ? OptionalLong.empty() : OptionalLong.of(ramLine),
-        budgetBytes, baseProfile);
+        budgetBytes, baseProfile, policy);
     return new Plan(sweep, g, table);
   }
 

@@ -31,7 +31,8 @@ public final class SimulationReport {
   public void printSummary(PrintWriter out) {
     SimResult e = p.expected();
     out.printf(Locale.ROOT, "trace          %s: %,d requests over %s%n", traceName, e.requests(), duration(e.endNanos()));
-    out.printf("settings       %s%n", p.settings().toEnv().entrySet().stream()
+    out.printf("settings       %s%s%n", p.settings().policy() == io.mlxcap.settings.ServerPolicy.MLX ? ""
+        : "policy " + p.settings().policy().id() + ": ", p.settings().toEnv().entrySet().stream()
         .map(x -> x.getKey() + "=" + (x.getValue().isEmpty() ? "''" : x.getValue())).collect(Collectors.joining(" ")));
     out.printf("host           %s%n", p.host().describe());
     out.printf(Locale.ROOT, "peak RSS       %s expected (low %s, high %s), first reached at %s%n",
@@ -123,6 +124,9 @@ public final class SimulationReport {
     SimResult e = p.expected();
     Map<String, Object> root = new LinkedHashMap<>();
     root.put("trace", traceName);
+    if (p.settings().policy() != io.mlxcap.settings.ServerPolicy.MLX) {
+      root.put("policy", p.settings().policy().id()); // absent: mlx, as in every file written before policies
+    }
     root.put("settings", p.settings().toEnv());
     Map<String, Object> host = new LinkedHashMap<>();
     host.put("ram_bytes", p.host().ramBytes());

@@ -2,6 +2,7 @@ package io.mlxcap.sweep;
 
 import io.mlxcap.InvalidInputException;
 import io.mlxcap.model.ModelTable;
+import io.mlxcap.settings.ServerPolicy;
 import io.mlxcap.settings.Setting;
 import io.mlxcap.settings.Settings;
 import io.mlxcap.sim.HostParameter;
@@ -12,14 +13,14 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * One axis of a sweep grid: an MLX_* setting or a host parameter, and the values it takes, as
- * written ({@code MLX_MAX_CACHED_MODELS=1..4}, {@code MLX_MAX_CACHE_BYTES=off,64GiB},
- * {@code host-ram=64GiB,128GiB}).
+ * One axis of a sweep grid: a setting of a server policy or a host parameter, and the values it
+ * takes, as written ({@code MLX_MAX_CACHED_MODELS=1..4}, {@code MLX_MAX_CACHE_BYTES=off,64GiB},
+ * {@code OLLAMA_KEEP_ALIVE=0,5m,-1}, {@code host-ram=64GiB,128GiB}).
  *
- * @param setting the setting this axis varies, or empty for a host parameter
+ * @param setting the variable this axis varies, or empty for a host parameter
  * @param host the host parameter this axis varies, or empty for a setting
  */
-public record Axis(String name, Optional<Setting> setting, Optional<HostParameter> host, List<String> values) {
+public record Axis(String name, Optional<String> setting, Optional<HostParameter> host, List<String> values) {
 
   public Axis {
     values = List.copyOf(values);
@@ -39,14 +40,14 @@ public record Axis(String name, Optional<Setting> setting, Optional<HostParamete
     }
     String name = text.substring(0, eq).strip();
     String rest = text.substring(eq + 1);
-    Optional<Setting> setting = Setting.named(name);
+    Optional<String> setting = ServerPolicy.owning(name).map(p -> name);
     Optional<HostParameter> host = HostParameter.named(name);
     if (setting.isEmpty() && host.isEmpty()) {
       throw new InvalidInputException("--grid " + name + ": not a setting or host parameter; axes: "
           + String.join(", ", java.util.Arrays.stream(Setting.values()).map(Enum::name).toList()) + ", "
           + String.join(", ", java.util.Arrays.stream(HostParameter.values()).map(HostParameter::key).toList()));
     }
-    boolean preload = setting.equals(Optional.of(Setting.MLX_PRELOAD_MODELS));
+    boolean preload = setting.equals(Optional.of(Setting.MLX_PRELOAD_MODELS.name()));
     LinkedHashSet<String> values = new LinkedHashSet<>();
     for (String part : rest.split(preload ? ";" : ",", -1)) {
       String value = part.strip();
@@ -75,7 +76,7 @@ public record Axis(String name, Optional<Setting> setting, Optional<HostParamete
     if (values.isEmpty()) {
       throw new InvalidInputException("--grid " + name + ": no values; write e.g. " + name + "=1,2,3");
     }
-    return new Axis(setting.map(Enum::name).orElse(name), setting, host, new ArrayList<>(values));
+    return new Axis(name, setting, host, new ArrayList<>(values));
   }
 
   /** An axis of a host parameter whose values came as a comma-separated option ({@code --host-ram 64GiB,128GiB}). */
@@ -88,10 +89,18 @@ public record Axis(String name, Optional<Setting> setting, Optional<HostParamete
    * fine alone but refused in combination with another axis is skipped later, not an error).
    */
   public void check(ModelTable table) {
+    check(ServerPolicy.MLX, table);
+  }
+
+  /** {@link #check(ModelTable)} for a sweep of {@code policy}'s server: a setting of another policy is refused. */
+  public void check(ServerPolicy policy, ModelTable table) {
+    if (setting.isPresent()) {
+      policy.check("--grid", name);
+    }
     for (String value : values) {
       try {
         if (setting.isPresent()) {
-          Settings.fromEnv(Map.of(name, value), table);
+          Settings.fromEnv(policy, Map.of(name, value), table);
         } else {
           host.orElseThrow().check(value);
         }

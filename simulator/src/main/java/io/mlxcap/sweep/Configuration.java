@@ -50,11 +50,17 @@ public record Configuration(String label, Map<String, String> settings, Map<Host
    */
   public Resolved resolve(Map<String, String> baseEnv, ModelTable table, HostProfile baseProfile,
       Map<HostParameter, String> baseHost) {
+    return resolve(io.mlxcap.settings.ServerPolicy.MLX, baseEnv, table, baseProfile, baseHost);
+  }
+
+  /** {@link #resolve(Map, ModelTable, HostProfile, Map)} for {@code policy}'s settings. */
+  public Resolved resolve(io.mlxcap.settings.ServerPolicy policy, Map<String, String> baseEnv, ModelTable table,
+      HostProfile baseProfile, Map<HostParameter, String> baseHost) {
     Map<String, String> env = new LinkedHashMap<>(baseEnv);
     env.putAll(settings);
     Map<HostParameter, String> hostValues = new EnumMap<>(HostParameter.class);
     hostValues.putAll(baseHost);
     hostValues.putAll(host);
-    return new Resolved(Settings.fromEnv(env, table), HostParameter.profile(baseProfile, hostValues));
+    return new Resolved(Settings.fromEnv(policy, env, table), HostParameter.profile(baseProfile, hostValues));
   }
 }

@@ -24,6 +24,11 @@ public final class Grid {
    * @throws InvalidInputException for no axes, an axis named twice or a bad value
    */
   public Grid(List<Axis> axes, ModelTable table) {
+    this(axes, io.mlxcap.settings.ServerPolicy.MLX, table);
+  }
+
+  /** A grid of {@code policy}'s settings (and host parameters). */
+  public Grid(List<Axis> axes, io.mlxcap.settings.ServerPolicy policy, ModelTable table) {
     if (axes.isEmpty()) {
       throw new InvalidInputException("the grid is empty; give at least one --grid NAME=VALUES, e.g. --grid MLX_MAX_CACHED_MODELS=1..4");
     }
@@ -32,7 +37,7 @@ public final class Grid {
       if (!names.add(axis.name())) {
         throw new InvalidInputException("--grid " + axis.name() + " is given twice; put all its values on one axis");
       }
-      axis.check(table);
+      axis.check(policy, table);
     }
     this.axes = List.copyOf(axes);
   }

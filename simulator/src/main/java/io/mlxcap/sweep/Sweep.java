@@ -30,9 +30,17 @@ import java.util.function.IntConsumer;
  * @param budget the RAM the recommendation must stay under; empty for each host's RAM minus other usage
  * @param baseProfile the host the host options apply to: the defaults, or a calibrated profile (whose
  *     load-time spread no option can give)
+ * @param policy whose server the settings are of
  */
 public record Sweep(RequestSource.InMemory trace, ModelTable table, Map<String, String> baseSettings,
-    Map<HostParameter, String> baseHost, OptionalLong ramLine, OptionalLong budget, HostProfile baseProfile) {
+    Map<HostParameter, String> baseHost, OptionalLong ramLine, OptionalLong budget, HostProfile baseProfile,
+    io.mlxcap.settings.ServerPolicy policy) {
+
+  /** A sweep of mlx settings. */
+  public Sweep(RequestSource.InMemory trace, ModelTable table, Map<String, String> baseSettings,
+      Map<HostParameter, String> baseHost, OptionalLong ramLine, OptionalLong budget, HostProfile baseProfile) {
+    this(trace, table, baseSettings, baseHost, ramLine, budget, baseProfile, io.mlxcap.settings.ServerPolicy.MLX);
+  }
 
   /** A sweep from the default host. */
   public Sweep(RequestSource.InMemory trace, ModelTable table, Map<String, String> baseSettings,
@@ -89,7 +97,7 @@ public record Sweep(RequestSource.InMemory trace, ModelTable table, Map<String, 
   public Outcome runOne(int index, Configuration configuration) {
     Configuration.Resolved resolved;
     try {
-      resolved = configuration.resolve(baseSettings, table, baseProfile, baseHost);
+      resolved = configuration.resolve(policy, baseSettings, table, baseProfile, baseHost);
     } catch (InvalidInputException e) {
       return new Outcome(configuration, Optional.empty(), Optional.of(e.getMessage()));
     }
@@ -101,13 +109,13 @@ public record Sweep(RequestSource.InMemory trace, ModelTable table, Map<String, 
 
   /** The full prediction of one configuration (timelines and histograms), for a report's charts. */
   public Prediction predict(Configuration configuration) {
-    Configuration.Resolved resolved = configuration.resolve(baseSettings, table, baseProfile, baseHost);
+    Configuration.Resolved resolved = configuration.resolve(policy, baseSettings, table, baseProfile, baseHost);
     return Prediction.of(resolved.settings(), table, resolved.host(), ramLineOf(resolved), trace);
   }
 
   /** The settings and host of {@code configuration} on this sweep's base. */
   public Configuration.Resolved resolve(Configuration configuration) {
-    return configuration.resolve(baseSettings, table, baseProfile, baseHost);
+    return configuration.resolve(policy, baseSettings, table, baseProfile, baseHost);
   }
 
   /** The RAM line of a resolved configuration. */

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.mlxcap.cache.EvictionReason;
 import io.mlxcap.cache.LoadCause;
-import io.mlxcap.settings.Setting;
 import io.mlxcap.settings.Settings;
 import io.mlxcap.sim.HostParameter;
 import java.io.IOException;
@@ -26,6 +25,7 @@ public final class SweepTable {
   private final boolean[] frontColdP95;
   private final boolean[] frontLoads;
   private final Optional<Row> recommended;
+  private final List<String> columns;
 
   /** Marks the fronts and picks the recommendation among {@code outcomes}. */
   public SweepTable(List<Sweep.Outcome> outcomes, Settings defaults) {
@@ -39,6 +39,7 @@ public final class SweepTable {
     frontColdP95 = Pareto.peakVersusColdP95(rows);
     frontLoads = Pareto.peakVersusLoads(rows);
     recommended = Recommendation.choose(rows, defaults);
+    columns = columns(defaults.policy());
   }
 
   public List<Row> rows() {
@@ -67,13 +68,10 @@ public final class SweepTable {
     return frontColdP95.clone();
   }
 
-  private static final List<String> COLUMNS;
-
-  static {
+  /** The columns of a sweep of {@code policy}'s settings: its variables, then the host and the figures. */
+  private static List<String> columns(io.mlxcap.settings.ServerPolicy policy) {
     List<String> c = new ArrayList<>(List.of("index", "label"));
-    for (Setting s : Setting.values()) {
-      c.add(s.name());
-    }
+    c.addAll(policy.variables());
     for (HostParameter h : HostParameter.values()) {
       c.add(h.key().replace('-', '_'));
     }
@@ -90,12 +88,12 @@ public final class SweepTable {
     c.addAll(List.of("cold_wait_p50_s", "cold_wait_p95_s", "cold_wait_p99_s", "latency_p50_s", "latency_p95_s",
         "latency_p99_s", "span_s", "peak_models_high", "fits_budget", "pareto_peak_cold_p95", "pareto_peak_loads",
         "recommended"));
-    COLUMNS = List.copyOf(c);
+    return List.copyOf(c);
   }
 
   /** One line a configuration, with a header; fields holding commas or quotes are quoted. */
   public String csv() {
-    StringBuilder out = new StringBuilder(String.join(",", COLUMNS)).append('\n');
+    StringBuilder out = new StringBuilder(String.join(",", columns)).append('\n');
     for (int i = 0; i < rows.size(); i++) {
       List<String> cells = new ArrayList<>();
       for (Object value : values(i).values()) {
@@ -106,7 +104,7 @@ public final class SweepTable {
     return out.toString();
   }
 
-  /** The figures of row {@code i} by column, in {@link #COLUMNS} order. */
+  /** The figures of row {@code i} by column, in {@link #columns} order. */
   public Map<String, Object> values(int i) {
     Row r = rows.get(i);
     Map<String, Object> v = new LinkedHashMap<>();

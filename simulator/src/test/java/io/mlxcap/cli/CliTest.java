@@ -128,11 +128,93 @@ final class CliTest {
   }
 
   @Test
+  void simulate_policy_badInput_oneSentenceEach() throws Exception {
+    Path trace = Files.writeString(dir.resolve("p.jsonl"), "{\"type\":\"request\",\"t_ms\":0,\"model\":\"fast\"}\n");
+    Result unknown = run("simulate", "--trace", trace.toString(), "--policy", "vllm");
+    assertEquals(2, unknown.code());
+    assertEquals("mlxcap: --policy vllm: not a policy mlxcap knows; policies: mlx, mlx-seed, ollama.", unknown.err().strip());
+    Result other = run("simulate", "--trace", trace.toString(), "--policy", "ollama", "--set", "MLX_MAX_CACHED_MODELS=3");
+    assertEquals(2, other.code());
+    assertTrue(other.err().startsWith("mlxcap: --set MLX_MAX_CACHED_MODELS: a setting of policy mlx, not of ollama"
+        + " (use --policy mlx); ollama's settings: OLLAMA_MAX_LOADED_MODELS,"), other.err());
+    Result seed = run("simulate", "--trace", trace.toString(), "--policy", "mlx-seed", "--set", "MLX_MAX_CACHE_BYTES=64GiB");
+    assertTrue(seed.err().startsWith("mlxcap: --set MLX_MAX_CACHE_BYTES: a setting of policy mlx, not of mlx-seed"), seed.err());
+    Result value = run("simulate", "--trace", trace.toString(), "--policy", "ollama", "--set", "OLLAMA_KEEP_ALIVE=soon");
+    assertEquals(2, value.code());
+    assertTrue(value.err().startsWith("mlxcap: OLLAMA_KEEP_ALIVE='soon' is invalid: Ollama reads a duration such as 5m,"),
+        value.err());
+    assertEquals(1, value.err().strip().lines().count(), value.err());
+  }
+
+  @Test
+  void simulate_underOllama_speaksOllamasSettings_andEvictsByKeepAlive() throws Exception {
+    // fast asks to stay forever, default for 1 min; cap 2: the third model takes default's place
+    // under Ollama (shortest keep-alive), fast's under mlx (least recently used).
+    Path trace = Files.writeString(dir.resolve("k.jsonl"), String.join("\n",
+        "{\"type\":\"request\",\"t_ms\":0,\"model\":\"fast\",\"keep_alive_ms\":-1}",
+        "{\"type\":\"request\",\"t_ms\":20000,\"model\":\"default\",\"keep_alive_ms\":60000}",
+        "{\"type\":\"request\",\"t_ms\":40000,\"model\":\"reasoning\"}", ""));
+    Result ollama = run("simulate", "--trace", trace.toString(), "--policy", "ollama", "--set", "OLLAMA_MAX_LOADED_MODELS=2",
+        "-o", dir.resolve("o").toString());
+    assertEquals(0, ollama.code(), ollama.err());
+    assertTrue(ollama.out().contains("settings       policy ollama: OLLAMA_MAX_LOADED_MODELS=2 OLLAMA_KEEP_ALIVE=5m"
+        + " OLLAMA_NUM_PARALLEL=1 OLLAMA_MAX_QUEUE=512"), ollama.out());
+    String summary = Files.readString(dir.resolve("o/summary.json"));
+    assertTrue(summary.contains("\"policy\" : \"ollama\""), summary);
+    String models = Files.readString(dir.resolve("o/models.csv"));
+    Result mlx = run("simulate", "--trace", trace.toString(), "--set", "MLX_MAX_CACHED_MODELS=2", "--set", "MLX_PRELOAD_MODELS=",
+        "-o", dir.resolve("m").toString());
+    assertEquals(0, mlx.code(), mlx.err());
+    String mlxModels = Files.readString(dir.resolve("m/models.csv"));
+    assertEquals(List.of("phi3.5:0", "qwen2.5:1"), evictionsOf(models, "phi3.5", "qwen2.5"), models);
+    assertEquals(List.of("phi3.5:1", "qwen2.5:0"), evictionsOf(mlxModels, "phi3.5", "qwen2.5"), mlxModels);
+  }
+
+  @Test
+  void sweep_underOllama_gridsOllamasSettings_andWritesThemAsColumns() throws Exception {
+    Path trace = Files.writeString(dir.resolve("w.jsonl"), String.join("\n",
+        "{\"type\":\"request\",\"t_ms\":0,\"model\":\"fast\"}",
+        "{\"type\":\"request\",\"t_ms\":20000,\"model\":\"default\"}",
+        "{\"type\":\"request\",\"t_ms\":400000,\"model\":\"fast\"}", ""));
+    Result r = run("sweep", "--trace", trace.toString(), "--policy", "ollama", "--grid", "OLLAMA_KEEP_ALIVE=0,5m,-1",
+        "--threads", "1", "-o", dir.resolve("sw").toString());
+    assertEquals(0, r.code(), r.err());
+    List<String> csv = Files.readAllLines(dir.resolve("sw/sweep.csv"));
+    assertTrue(csv.get(0).startsWith("index,label,OLLAMA_MAX_LOADED_MODELS,OLLAMA_KEEP_ALIVE,OLLAMA_NUM_PARALLEL,"
+        + "OLLAMA_MAX_QUEUE,host_ram,"), csv.get(0));
+    assertTrue(csv.get(1).startsWith("0,OLLAMA_KEEP_ALIVE=0,3,0,1,512,"), csv.get(1));
+    // fast's second request comes 6.7 min after its first: kept only by a keep-alive past 5 min.
+    int cold = List.of(csv.get(0).split(",")).indexOf("cold_starts");
+    assertEquals(List.of("3", "3", "2"), csv.subList(1, 4).stream().map(l -> l.split(",")[cold]).toList(), csv.toString());
+    Result wrong = run("sweep", "--trace", trace.toString(), "--policy", "ollama", "--grid", "MLX_MAX_CACHED_MODELS=1,2");
+    assertEquals(2, wrong.code());
+    assertTrue(wrong.err().startsWith("mlxcap: --grid MLX_MAX_CACHED_MODELS: a setting of policy mlx, not of ollama"),
+        wrong.err());
+  }
+
+  /** "model:evictions" for each of {@code names}, sorted, from a models.csv. */
+  private static List<String> evictionsOf(String csv, String... names) {
+    List<String> lines = csv.lines().toList();
+    List<String> header = List.of(lines.get(0).split(","));
+    int evictions = header.indexOf("evictions");
+    List<String> out = new java.util.ArrayList<>();
+    for (String line : lines.subList(1, lines.size())) {
+      String[] cells = line.split(",");
+      for (String name : names) {
+        if (cells[0].startsWith(name)) {
+          out.add(name + ":" + cells[evictions]);
+        }
+      }
+    }
+    return out.stream().sorted().toList();
+  }
+
+  @Test
   void simulate_andCurve_badSettings_oneSentence() throws Exception {
     Path trace = Files.writeString(dir.resolve("s.jsonl"), "{\"type\":\"request\",\"t_ms\":0,\"model\":\"fast\"}\n");
     Result unknown = run("simulate", "--trace", trace.toString(), "--set", "MLX_MAX_CACHE_MODELS=3");
     assertEquals(2, unknown.code());
-    assertTrue(unknown.err().startsWith("mlxcap: --set MLX_MAX_CACHE_MODELS: not a setting mlxcap knows; settings: "
+    assertTrue(unknown.err().startsWith("mlxcap: --set MLX_MAX_CACHE_MODELS: not a setting mlxcap knows; mlx's settings: "
         + "MLX_MAX_CACHED_MODELS,"), unknown.err());
     Result bad = run("curve", "--trace", trace.toString(), "--set", "MLX_MAX_CACHED_MODELS=0");
     assertTrue(bad.err().startsWith("mlxcap: MLX_MAX_CACHED_MODELS='0' is invalid: must be >= 1;"), bad.err());

@@ -1,0 +1,163 @@
+package io.mlxcap.settings;
+
+import io.mlxcap.InvalidInputException;
+import io.mlxcap.cache.CachePolicy;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Ollama's scheduler settings, read as {@code envconfig/config.go} at ollama/ollama@fb30760 reads them
+ * (names, defaults, forms), into the core's settings. Where Ollama would log a bad value and fall back
+ * to its default, mlxcap refuses it in one sentence: a plan made on a value the server ignores would
+ * mislead.
+ */
+final class OllamaSettings {
+  static final String MAX_LOADED = "OLLAMA_MAX_LOADED_MODELS";
+  static final String KEEP_ALIVE = "OLLAMA_KEEP_ALIVE";
+  static final String NUM_PARALLEL = "OLLAMA_NUM_PARALLEL";
+  static final String MAX_QUEUE = "OLLAMA_MAX_QUEUE";
+  static final List<String> VARIABLES = List.of(MAX_LOADED, KEEP_ALIVE, NUM_PARALLEL, MAX_QUEUE);
+
+  /**
+   * With {@code OLLAMA_MAX_LOADED_MODELS} unset or 0, Ollama allows 3 per GPU and 3 without one
+   * ({@code defaultModelsPerGPU * max(len(gpus), 1)}, sched.go 86 and 281–289): the CPU-only machine
+   * mlxcap plans for.
+   */
+  static final int DEFAULT_MAX_LOADED = 3;
+
+  private OllamaSettings() {}
+
+  static Settings read(Map<String, String> env) {
+    long maxLoaded = readUint(env, MAX_LOADED, 0);
+    long parallel = readUint(env, NUM_PARALLEL, 1);
+    long queue = readUint(env, MAX_QUEUE, 512);
+    Duration keepAlive = readKeepAlive(env);
+    int cap = maxLoaded == 0 ? DEFAULT_MAX_LOADED : (int) Math.min(maxLoaded, Integer.MAX_VALUE);
+    CachePolicy limits = new CachePolicy(cap, CachePolicy.UNLIMITED_BYTES, keepAlive, CachePolicy.NO_PRESSURE_THRESHOLD);
+    // sched.go 497: max(OLLAMA_NUM_PARALLEL, 1).
+    int workers = (int) Math.max(1, Math.min(parallel, Integer.MAX_VALUE));
+    return new Settings(ServerPolicy.rules(ServerPolicy.OLLAMA, limits), ServerPolicy.OLLAMA_EXPIRY_CHECK, List.of(),
+        workers, (int) Math.min(queue, Integer.MAX_VALUE), ServerPolicy.OLLAMA);
+  }
+
+  static Map<String, String> write(Settings s) {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put(MAX_LOADED, s.cache().maxModels() == CachePolicy.UNLIMITED_MODELS ? "0" : Integer.toString(s.cache().maxModels()));
+    env.put(KEEP_ALIVE, writeKeepAlive(s.cache().idleTtl()));
+    env.put(NUM_PARALLEL, Integer.toString(s.maxConcurrentRequests()));
+    env.put(MAX_QUEUE, Integer.toString(s.maxQueue()));
+    return env;
+  }
+
+  private static String value(Map<String, String> env, String name) {
+    String v = env.get(name);
+    return v == null ? "" : v.strip();
+  }
+
+  /** envconfig's {@code Uint}: unset or empty is the default; anything but a whole number >= 0 is refused. */
+  private static long readUint(Map<String, String> env, String name, long defaultValue) {
+    String v = value(env, name);
+    if (v.isEmpty()) {
+      return defaultValue;
+    }
+    try {
+      long n = Long.parseLong(v);
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // refused below
+    }
+    throw new InvalidInputException(name + "='" + v + "' is invalid: Ollama reads a whole number >= 0"
+        + " (and would ignore this value, using " + defaultValue + ").");
+  }
+
+  private static final Pattern GO_DURATION = Pattern.compile("([0-9]*(?:\\.[0-9]*)?)(ns|us|µs|ms|s|m|h)");
+
+  /**
+   * {@code KeepAlive()} (config.go 126–144): a Go duration such as {@code 5m}, {@code 1h30m} or
+   * {@code 300ms}, or a whole number of seconds; negative is forever, 0 unloads a model once idle;
+   * default 5 minutes.
+   */
+  static Duration readKeepAlive(Map<String, String> env) {
+    String v = value(env, KEEP_ALIVE);
+    if (v.isEmpty()) {
+      return Duration.ofMinutes(5);
+    }
+    Long nanos = parseGoDuration(v);
+    if (nanos == null) {
+      try {
+        long seconds = Long.parseLong(v);
+        nanos = seconds < 0 ? -1 : Math.multiplyExact(seconds, 1_000_000_000L);
+      } catch (NumberFormatException | ArithmeticException e) {
+        throw new InvalidInputException(KEEP_ALIVE + "='" + v + "' is invalid: Ollama reads a duration such as 5m,"
+            + " 1h30m or 300ms, or a whole number of seconds; negative keeps models loaded forever, 0 unloads them"
+            + " when idle (and would ignore this value, using 5m).");
+      }
+    }
+    return nanos < 0 ? CachePolicy.NO_IDLE_TTL : Duration.ofNanos(nanos);
+  }
+
+  /** Go's {@code time.ParseDuration}, in nanoseconds; null when {@code v} is not one. */
+  private static Long parseGoDuration(String v) {
+    String s = v;
+    boolean negative = false;
+    if (s.startsWith("-") || s.startsWith("+")) {
+      negative = s.startsWith("-");
+      s = s.substring(1);
+    }
+    if (s.equals("0")) {
+      return 0L;
+    }
+    if (s.isEmpty()) {
+      return null;
+    }
+    Matcher m = GO_DURATION.matcher(s);
+    BigDecimal total = BigDecimal.ZERO;
+    int at = 0;
+    while (at < s.length()) {
+      if (!m.find(at) || m.start() != at || m.group(1).isEmpty() || m.group(1).equals(".")) {
+        return null;
+      }
+      BigDecimal unit = BigDecimal.valueOf(switch (m.group(2)) {
+        case "ns" -> 1L;
+        case "us", "µs" -> 1_000L;
+        case "ms" -> 1_000_000L;
+        case "s" -> 1_000_000_000L;
+        case "m" -> 60_000_000_000L;
+        default -> 3_600_000_000_000L;
+      });
+      total = total.add(new BigDecimal(m.group(1)).multiply(unit));
+      at = m.end();
+    }
+    if (total.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
+      return null;
+    }
+    long nanos = total.longValue();
+    return negative ? -nanos : nanos;
+  }
+
+  /** Writes a keep-alive in the form Ollama reads back: {@code -1} forever, {@code 0}, or the largest exact unit. */
+  static String writeKeepAlive(Duration ttl) {
+    if (ttl.equals(CachePolicy.NO_IDLE_TTL)) {
+      return "-1";
+    }
+    long nanos = ttl.toNanos();
+    if (nanos == 0) {
+      return "0";
+    }
+    long[] units = {3_600_000_000_000L, 60_000_000_000L, 1_000_000_000L, 1_000_000L, 1_000L, 1L};
+    String[] names = {"h", "m", "s", "ms", "us", "ns"};
+    for (int i = 0; i < units.length; i++) {
+      if (nanos % units[i] == 0) {
+        return nanos / units[i] + names[i];
+      }
+    }
+    throw new AssertionError(nanos);
+  }
+}

@@ -1,0 +1,133 @@
+package io.mlxcap.settings;
+
+import io.mlxcap.InvalidInputException;
+import io.mlxcap.cache.CachePolicy;
+import io.mlxcap.cache.UnsetKeepAlive;
+import io.mlxcap.cache.VictimOrder;
+import io.mlxcap.model.ModelTable;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Whose server the settings describe: each policy reads its own variables, under that server's names
+ * and defaults, into the one {@link Settings} the core and both shells run on, and writes them back
+ * in its own names for reports and traces.
+ *
+ * <p>A policy is the same core with its {@link VictimOrder}, {@link UnsetKeepAlive} and limits; no
+ * policy has a cache of its own. What each one models, and what it does not yet, is in README's
+ * "Servers" table.
+ */
+public enum ServerPolicy {
+  /** mlxcap's reference server: every {@code MLX_*} setting. */
+  MLX("mlx", List.of(Setting.values()).stream().map(Enum::name).toList()),
+  /**
+   * The seed note's Python server: only its three variables, with the 95 % pressure rule, one worker
+   * and nothing opt-in.
+   */
+  MLX_SEED("mlx-seed", List.of(Setting.MLX_MAX_CACHED_MODELS.name(), Setting.MLX_CACHE_CLEANUP_INTERVAL_SEC.name(),
+      Setting.MLX_PRELOAD_MODELS.name())),
+  /**
+   * Ollama's scheduler ({@code server/sched.go} and {@code envconfig/config.go} at
+   * ollama/ollama@fb30760): {@code OLLAMA_MAX_LOADED_MODELS}, {@code OLLAMA_KEEP_ALIVE},
+   * {@code OLLAMA_NUM_PARALLEL}, {@code OLLAMA_MAX_QUEUE}.
+   */
+  OLLAMA("ollama", OllamaSettings.VARIABLES);
+
+  private final String id;
+  private final List<String> variables;
+
+  ServerPolicy(String id, List<String> variables) {
+    this.id = id;
+    this.variables = variables;
+  }
+
+  /** The name {@code --policy} takes, e.g. {@code ollama}. */
+  public String id() {
+    return id;
+  }
+
+  /** The variables this policy reads, in the order it writes them. */
+  public List<String> variables() {
+    return variables;
+  }
+
+  /** Returns the policy called {@code name}, or says which policies there are. */
+  public static ServerPolicy named(String name) {
+    return Arrays.stream(values()).filter(p -> p.id.equals(name.strip().toLowerCase(Locale.ROOT))).findFirst()
+        .orElseThrow(() -> new InvalidInputException("--policy " + name + ": not a policy mlxcap knows; policies: "
+            + String.join(", ", Arrays.stream(values()).map(ServerPolicy::id).toList()) + "."));
+  }
+
+  /** The first policy that reads {@code variable}, if any. */
+  public static Optional<ServerPolicy> owning(String variable) {
+    return Arrays.stream(values()).filter(p -> p.variables.contains(variable)).findFirst();
+  }
+
+  /** Whether {@code variable} is one of this policy's settings. */
+  public boolean reads(String variable) {
+    return variables.contains(variable);
+  }
+
+  /**
+   * Refuses {@code variable} unless this policy reads it, in one sentence naming the policy that does
+   * (or the ones there are). {@code where} says where it was given, e.g. {@code --set}.
+   */
+  public void check(String where, String variable) {
+    if (reads(variable)) {
+      return;
+    }
+    Optional<ServerPolicy> owner = owning(variable);
+    throw new InvalidInputException(where + " " + variable + ": " + (owner.isPresent()
+        ? "a setting of policy " + owner.get().id + ", not of " + id + " (use --policy " + owner.get().id + ")"
+        : "not a setting mlxcap knows") + "; " + id + "'s settings: " + String.join(", ", variables) + ".");
+  }
+
+  /** Reads this policy's variables in {@code env} (others are ignored) into settings. */
+  Settings read(Map<String, String> env, ModelTable table) {
+    return switch (this) {
+      case MLX -> Settings.readMlx(env, table, MLX);
+      case MLX_SEED -> {
+        Map<String, String> mlx = new LinkedHashMap<>();
+        for (String v : variables) {
+          if (env.containsKey(v)) {
+            mlx.put(v, env.get(v));
+          }
+        }
+        // The seed's server has no other knob: its 95 % rule, one request at a time, nothing opt-in.
+        mlx.put(Setting.MLX_MEMORY_PRESSURE_THRESHOLD.name(), "0.95");
+        mlx.put(Setting.MLX_MODEL_IDLE_TTL_SEC.name(), "off");
+        mlx.put(Setting.MLX_MAX_CACHE_BYTES.name(), "off");
+        mlx.put(Setting.MLX_MAX_CONCURRENT_REQUESTS.name(), "1");
+        yield Settings.readMlx(mlx, table, MLX_SEED);
+      }
+      case OLLAMA -> OllamaSettings.read(env);
+    };
+  }
+
+  /** Writes {@code settings} in this policy's variables. */
+  Map<String, String> write(Settings settings) {
+    return switch (this) {
+      case MLX -> settings.mlxEnv();
+      case MLX_SEED -> {
+        Map<String, String> all = settings.mlxEnv();
+        Map<String, String> own = new LinkedHashMap<>();
+        variables.forEach(v -> own.put(v, all.get(v)));
+        yield own;
+      }
+      case OLLAMA -> OllamaSettings.write(settings);
+    };
+  }
+
+  /** The rules this policy's core runs with, on {@code limits}. */
+  static CachePolicy rules(ServerPolicy policy, CachePolicy limits) {
+    return policy == OLLAMA ? limits.withRules(VictimOrder.SHORTEST_KEEP_ALIVE, UnsetKeepAlive.STAYS) : limits;
+  }
+
+  /** How often the shells look for expired models under Ollama, whose timers fire at the deadline. */
+  static final Duration OLLAMA_EXPIRY_CHECK = Duration.ofSeconds(1);
+}
