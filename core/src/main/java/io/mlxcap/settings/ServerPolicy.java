@@ -63,6 +63,18 @@ public enum ServerPolicy {
             + String.join(", ", Arrays.stream(values()).map(ServerPolicy::id).toList()) + "."));
   }
 
+  /**
+   * The policy whose settings {@code env} holds: a trace header holds its policy's variables (what
+   * {@link Settings#toEnv} writes), so a recording says whose server made it. A map naming an Ollama
+   * variable is Ollama's; any other is mlx's, including the seed's three variables alone (a header
+   * written by hand, or by {@code serve --policy mlx-seed}, whose rules mlx runs with the same
+   * values: the seed's fixed ones are mlx's defaults), so that {@code --set} of any MLX_* setting
+   * works on it.
+   */
+  public static ServerPolicy of(Map<String, String> env) {
+    return env.keySet().stream().anyMatch(OLLAMA::reads) ? OLLAMA : MLX;
+  }
+
   /** The first policy that reads {@code variable}, if any. */
   public static Optional<ServerPolicy> owning(String variable) {
     return Arrays.stream(values()).filter(p -> p.variables.contains(variable)).findFirst();

@@ -94,6 +94,21 @@ final class ServerPolicyTest {
     assertEquals(VictimOrder.LEAST_RECENTLY_USED, s.cache().victims());
   }
 
+  /** A recording's header says whose server made it; the seed's three variables alone stay mlx, so --set works on them. */
+  @Test
+  void aHeadersSettings_sayWhichPolicyRecordedIt() {
+    assertEquals(ServerPolicy.OLLAMA, ServerPolicy.of(ollama().toEnv()));
+    assertEquals(ServerPolicy.MLX, ServerPolicy.of(Settings.defaults(TABLE).toEnv()));
+    assertEquals(ServerPolicy.MLX, ServerPolicy.of(Map.of("MLX_MAX_CACHED_MODELS", "2", "MLX_CACHE_CLEANUP_INTERVAL_SEC", "600",
+        "MLX_PRELOAD_MODELS", "fast")));
+    assertEquals(ServerPolicy.MLX, ServerPolicy.of(Map.of()));
+    Settings seed = Settings.fromEnv(ServerPolicy.MLX_SEED, Map.of("MLX_MAX_CACHED_MODELS", "3"), TABLE);
+    Settings asMlx = Settings.fromEnv(ServerPolicy.of(seed.toEnv()), seed.toEnv(), TABLE);
+    assertEquals(seed.cache(), asMlx.cache(), "the seed's fixed values are mlx's defaults");
+    assertEquals(seed.maxConcurrentRequests(), asMlx.maxConcurrentRequests());
+    assertEquals(seed.maxQueue(), asMlx.maxQueue());
+  }
+
   @Test
   void aSettingOfAnotherPolicy_namesThePolicyThatHasIt() {
     InvalidInputException e = assertThrows(InvalidInputException.class,

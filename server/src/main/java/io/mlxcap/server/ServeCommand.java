@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
         + "holding them in the shared cache core under the MLX_* settings of the environment, and record every "
         + "request as a v1 trace. On SIGTERM or Ctrl-C it drains: new requests get 503, requests in flight get"
         + " --drain to finish, the rest are cancelled and recorded so, and the trace gets its end line.%n%n"
-        + "Environment: the MLX_* settings (mlxcap simulate --help lists them); MLX_API_KEY, a key every endpoint"
+        + "Environment: the settings of --policy (MLX_* for mlx, OLLAMA_* for ollama; README lists them); MLX_API_KEY, a key every endpoint"
         + " but /health then wants as Authorization: Bearer <key> (empty or unset: no key); MLX_ALLOWED_ORIGINS,"
         + " comma-separated browser origins allowed beyond loopback (* for any), like Ollama's OLLAMA_ORIGINS.")
 final class ServeCommand implements Runnable {
@@ -31,6 +31,13 @@ final class ServeCommand implements Runnable {
 
   @Option(names = "--models-dir", required = true, paramLabel = "DIR", description = "Models and their models.json.")
   Path modelsDir;
+
+  @Option(names = "--policy", defaultValue = "mlx", paramLabel = "NAME",
+      description = "Whose server's rules to run and read from the environment: mlx (the MLX_* settings), mlx-seed "
+          + "(the seed's three MLX_* variables and its 95%% rule) or ollama (OLLAMA_MAX_LOADED_MODELS, OLLAMA_KEEP_ALIVE, "
+          + "OLLAMA_NUM_PARALLEL, OLLAMA_MAX_QUEUE; the idle model with the shortest keep-alive goes first). The trace "
+          + "header records that policy's settings, so validate replays the same policy. Default: ${DEFAULT-VALUE}.")
+  String policy;
 
   @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "ADDRESS", description = "Address to bind. Default: ${DEFAULT-VALUE}.")
   String bind;
@@ -59,8 +66,14 @@ final class ServeCommand implements Runnable {
     long bodyLimit = parseSize(maxBody);
     ModelTable models = io.mlxcap.server.model.SynthModelFile.tableOf(modelsDir);
     Map<String, String> env = System.getenv();
-    Settings settings = Settings.fromEnv(env, models);
+    io.mlxcap.settings.ServerPolicy serverPolicy = io.mlxcap.settings.ServerPolicy.named(policy);
+    Settings settings = Settings.fromEnv(serverPolicy, env, models);
     settings.warnings(env).forEach(w -> spec.commandLine().getErr().println("mlxcap: warning: " + w));
+    new java.util.TreeMap<>(env).keySet().stream()
+        .filter(v -> !serverPolicy.reads(v) && io.mlxcap.settings.ServerPolicy.owning(v).isPresent())
+        .forEach(v -> spec.commandLine().getErr().println("mlxcap: warning: " + v + " is set but policy "
+            + serverPolicy.id() + " does not read it (it is " + io.mlxcap.settings.ServerPolicy.owning(v).get().id()
+            + "'s); it is ignored."));
     Path traceFile = trace != null ? trace : Path.of("traces/recorded/serve-"
         + java.time.LocalDateTime.now().withNano(0).toString().replace(':', '-') + ".jsonl");
     try {

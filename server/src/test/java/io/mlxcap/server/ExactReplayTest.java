@@ -87,6 +87,37 @@ final class ExactReplayTest {
     }
   }
 
+  /**
+   * The same identity under Ollama's rules (serve --policy ollama): victims by shortest keep-alive,
+   * a request without keep_alive leaving its model's, expiry checked every second, OLLAMA_NUM_PARALLEL
+   * workers. The recording's header holds Ollama's variables, and validate replays that policy from it.
+   */
+  @ParameterizedTest(name = "ollama, {0} parallel, seed {1}")
+  @CsvSource({"1,909", "2,1010", "4,1111"})
+  void underOllama_recordedTiming_makesTheServersDecisions_inOrder(int parallel, long seed) throws Exception {
+    Path recording = dir.resolve("recorded-ollama.jsonl");
+    Driver.Summary seen;
+    try (TestServer s = TestServer.start(recording, "OLLAMA_MAX_LOADED_MODELS", "2", "OLLAMA_KEEP_ALIVE", "3s",
+        "OLLAMA_NUM_PARALLEL", "" + parallel)) {
+      assertEquals(io.mlxcap.settings.ServerPolicy.OLLAMA, s.host.settings().policy());
+      Driver driver = new Driver(new Driver.Options(URI.create("http://127.0.0.1:" + s.port), Driver.Api.OLLAMA, 1, 0,
+          null, 1, dir.resolve("client.jsonl")));
+      seen = driver.run(driver.requests(workload(seed, true)), i -> { });
+      Thread.sleep(2_100);
+      assertEquals(0, s.host.drain(Duration.ofSeconds(30)), "every request had answered");
+    }
+    assertEquals(seen.sent(), seen.ok(), Driver.describe(seen).toString());
+    try (TraceReader r = TraceReader.open(recording, TraceReader.Mode.STRICT)) {
+      assertEquals(java.util.Set.copyOf(io.mlxcap.settings.ServerPolicy.OLLAMA.variables()), r.header().settings().keySet());
+    }
+    Validation.Result v = Validation.run(recording, null, Validation.Tolerances.DEFAULT, Validation.Timing.RECORDED);
+    String table = String.join("\n", Validation.describe(v, 5, 10)) + "\n(seed " + seed + ")";
+    assertEquals(-1, v.firstDivergence(), table);
+    assertEquals(0, v.unrecordedLoads(), table);
+    assertTrue(v.recorded().stream().filter(d -> d.contains("max_models")).count() >= 3,
+        "the cap made room several times: " + v.recorded());
+  }
+
   private static long ticks(Path recording) {
     long n = 0;
     long end = 0;

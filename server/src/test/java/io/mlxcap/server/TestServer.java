@@ -39,7 +39,8 @@ public final class TestServer implements AutoCloseable {
       map.put(env[i], env[i + 1]);
     }
     ModelTable table = ModelTable.load(modelsDir.resolve("models.json"));
-    Settings settings = Settings.fromEnv(map, table);
+    // Ollama's variables make it an Ollama server (serve --policy ollama); the MLX_* defaults above are then not read.
+    Settings settings = Settings.fromEnv(io.mlxcap.settings.ServerPolicy.of(map), map, table);
     this.apiKey = apiKey;
     host = new ModelHost(settings, table, modelsDir, ticker, trace, new ServerMetrics());
     host.start(Duration.ZERO);

@@ -127,7 +127,8 @@ public final class Validation {
     if (m.header.hostRamBytes() > 0 && (profile == null || !profile.figures().containsKey("ram_bytes"))) {
       host = host.withRam(m.header.hostRamBytes(), Math.min(host.otherBytes(), m.header.hostRamBytes() / 2));
     }
-    Settings settings = Settings.fromEnv(m.header.settings(), table);
+    // The header's settings say whose server recorded it (serve --policy): the replay runs that policy.
+    Settings settings = Settings.fromEnv(io.mlxcap.settings.ServerPolicy.of(m.header.settings()), m.header.settings(), table);
     List<String> replayed = new ArrayList<>();
     long line = host.ramBytes() - host.otherBytes();
     boolean recorded = timing == Timing.RECORDED;

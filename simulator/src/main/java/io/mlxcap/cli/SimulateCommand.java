@@ -60,7 +60,7 @@ final class SimulateCommand implements Runnable {
       header = reader.header();
     }
     ModelTable table = hostOptions.models(models != null ? ModelTable.load(models) : header.models().orElse(ModelTable.defaults()));
-    Settings settings = settingsFor(policy.policy(), header, overrides, table, spec.commandLine().getErr());
+    Settings settings = settingsFor(policy.policy(header.settings()), header, overrides, table, spec.commandLine().getErr());
     HostProfile host = hostOptions.profile();
     Prediction.Read read = Prediction.read(settings, table, host, hostOptions.ramLine(host), trace, mode);
     Prediction prediction = read.prediction();

@@ -44,13 +44,13 @@ final class SweepCommand implements Runnable {
   @Override
   public void run() {
     PrintWriter stdout = spec.commandLine().getOut();
-    SweepOptions.Plan plan = options.plan(spec.commandLine().getErr(), null, policy.policy());
+    SweepOptions.Plan plan = options.plan(spec.commandLine().getErr(), null, policy);
     List<Configuration> configurations = plan.grid().configurations();
     List<Sweep.Outcome> outcomes;
     try (SweepOptions.Progress progress = SweepOptions.progress("sweep", configurations.size())) {
       outcomes = plan.sweep().run(configurations, options.threads(), progress);
     }
-    SweepTable table = new SweepTable(outcomes, Settings.fromEnv(policy.policy(), Map.of(), plan.table()));
+    SweepTable table = new SweepTable(outcomes, Settings.fromEnv(plan.sweep().policy(), Map.of(), plan.table()));
     String command = SweepOptions.commandLine("sweep", spec.commandLine().getParseResult().originalArgs());
     Map<String, byte[]> files = new LinkedHashMap<>();
     files.put("sweep.csv", table.csv().getBytes(StandardCharsets.UTF_8));

@@ -68,11 +68,11 @@ final class SweepOptions {
 
   /** Checks every option, reads the trace once, and builds the sweep; {@code defaultGrid} is used when no --grid is given. */
   Plan plan(PrintWriter err, DefaultGrid defaultGrid) {
-    return plan(err, defaultGrid, io.mlxcap.settings.ServerPolicy.MLX);
+    return plan(err, defaultGrid, null);
   }
 
   /** {@link #plan(PrintWriter, DefaultGrid)} for {@code policy}'s server: --set and --grid in its names. */
-  Plan plan(PrintWriter err, DefaultGrid defaultGrid, io.mlxcap.settings.ServerPolicy policy) {
+  Plan plan(PrintWriter err, DefaultGrid defaultGrid, PolicyOption policyOption) {
     List<Axis> axes = new ArrayList<>();
     for (String text : grid) {
       axes.add(Axis.parse(text));
@@ -90,10 +90,12 @@ final class SweepOptions {
         .orElse(io.mlxcap.sim.HostProfile.DEFAULT);
     long ramLine = hostOptions.ramLine(-1);
     OptionalLong budgetBytes = budget == null ? OptionalLong.empty() : OptionalLong.of(size("--budget", budget));
-    overrides.keySet().forEach(name -> policy.check("--set", name));
     RequestSource.InMemory requests = RequestSource.InMemory.read(trace, lenient ? TraceReader.Mode.LENIENT : TraceReader.Mode.STRICT);
     ModelTable table = hostOptions.models(models != null ? ModelTable.load(models)
         : requests.header().models().orElse(ModelTable.defaults()));
+    // report runs mlx; sweep the policy asked for, else the one that recorded the trace.
+    io.mlxcap.settings.ServerPolicy policy = policyOption == null ? io.mlxcap.settings.ServerPolicy.MLX
+        : policyOption.policy(requests.header().settings());
     Map<String, String> base = new LinkedHashMap<>();
     requests.header().settings().forEach((k, v) -> {
       if (policy == io.mlxcap.settings.ServerPolicy.MLX || policy.reads(k)) {

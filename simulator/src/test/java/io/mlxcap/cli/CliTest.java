@@ -192,6 +192,21 @@ final class CliTest {
         wrong.err());
   }
 
+  @Test
+  void simulate_ofAnOllamaRecording_runsOllama_withoutBeingTold() throws Exception {
+    Path trace = Files.writeString(dir.resolve("h.jsonl"), String.join("\n",
+        "{\"type\":\"header\",\"format\":\"mlxcap-trace\",\"version\":1,\"settings\":{\"OLLAMA_MAX_LOADED_MODELS\":\"1\","
+            + "\"OLLAMA_KEEP_ALIVE\":\"-1\",\"OLLAMA_NUM_PARALLEL\":\"2\",\"OLLAMA_MAX_QUEUE\":\"8\"}}",
+        "{\"type\":\"request\",\"t_ms\":0,\"model\":\"fast\"}", ""));
+    Result r = run("simulate", "--trace", trace.toString(), "--set", "OLLAMA_MAX_QUEUE=9", "-o", dir.resolve("h").toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("settings       policy ollama: OLLAMA_MAX_LOADED_MODELS=1 OLLAMA_KEEP_ALIVE=-1"
+        + " OLLAMA_NUM_PARALLEL=2 OLLAMA_MAX_QUEUE=9"), r.out());
+    Result mlx = run("simulate", "--trace", trace.toString(), "--policy", "mlx", "-o", dir.resolve("h2").toString());
+    assertEquals(0, mlx.code(), mlx.err());
+    assertTrue(mlx.out().contains("settings       MLX_MAX_CACHED_MODELS=2 "), mlx.out());
+  }
+
   /** "model:evictions" for each of {@code names}, sorted, from a models.csv. */
   private static List<String> evictionsOf(String csv, String... names) {
     List<String> lines = csv.lines().toList();
