@@ -38,6 +38,13 @@ final class CurveCommand implements Runnable {
     try (TraceReader reader = TraceReader.open(trace, TraceReader.Mode.STRICT)) {
       header = reader.header();
     }
+    io.mlxcap.settings.ServerPolicy recordedBy = io.mlxcap.settings.ServerPolicy.of(header.settings());
+    if (recordedBy != io.mlxcap.settings.ServerPolicy.MLX) {
+      // The one pass counts LRU stack distances: exact for least-recently-used victims only.
+      throw new io.mlxcap.InvalidInputException(trace + " was recorded under policy " + recordedBy.id()
+          + ", whose victims are not the least recently used, and curve's one pass is exact only for LRU; use sweep --policy "
+          + recordedBy.id() + " --grid " + recordedBy.variables().get(0) + "=1..N instead.");
+    }
     ModelTable table = models != null ? ModelTable.load(models) : header.models().orElse(ModelTable.defaults());
     Settings settings = SimulateCommand.settingsFor(header, overrides, table, spec.commandLine().getErr());
     LruCurve.Result curve;

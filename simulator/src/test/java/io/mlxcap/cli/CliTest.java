@@ -202,6 +202,11 @@ final class CliTest {
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("settings       policy ollama: OLLAMA_MAX_LOADED_MODELS=1 OLLAMA_KEEP_ALIVE=-1"
         + " OLLAMA_NUM_PARALLEL=2 OLLAMA_MAX_QUEUE=9"), r.out());
+    Result curve = run("curve", "--trace", trace.toString());
+    assertEquals(2, curve.code());
+    assertEquals("mlxcap: " + trace + " was recorded under policy ollama, whose victims are not the least recently used, and"
+        + " curve's one pass is exact only for LRU; use sweep --policy ollama --grid OLLAMA_MAX_LOADED_MODELS=1..N instead.",
+        curve.err().strip());
     Result mlx = run("simulate", "--trace", trace.toString(), "--policy", "mlx", "-o", dir.resolve("h2").toString());
     assertEquals(0, mlx.code(), mlx.err());
     assertTrue(mlx.out().contains("settings       MLX_MAX_CACHED_MODELS=2 "), mlx.out());
