@@ -74,6 +74,17 @@ final class SimulateCommand implements Runnable {
     stdout.println("wrote          " + String.join(", ", files.stream().map(Path::toString).toList()));
   }
 
+  /** The settings of {@code recorded} that {@code policy} reads (mlx keeps every one, so a typo gets its warning). */
+  static Map<String, String> ownSettings(ServerPolicy policy, Map<String, String> recorded) {
+    Map<String, String> env = new LinkedHashMap<>();
+    recorded.forEach((k, v) -> {
+      if (policy == ServerPolicy.MLX || policy.reads(k)) {
+        env.put(k, v);
+      }
+    });
+    return env;
+  }
+
   /** {@link #settingsFor(ServerPolicy, TraceHeader, Map, ModelTable, PrintWriter)} for mlx. */
   static Settings settingsFor(TraceHeader header, Map<String, String> overrides, ModelTable table, PrintWriter err) {
     return settingsFor(ServerPolicy.MLX, header, overrides, table, err);
@@ -88,12 +99,7 @@ final class SimulateCommand implements Runnable {
   static Settings settingsFor(ServerPolicy policy, TraceHeader header, Map<String, String> overrides, ModelTable table,
       PrintWriter err) {
     overrides.keySet().forEach(name -> policy.check("--set", name));
-    Map<String, String> env = new LinkedHashMap<>();
-    header.settings().forEach((k, v) -> {
-      if (policy == ServerPolicy.MLX || policy.reads(k)) { // mlx keeps a typo, for its warning
-        env.put(k, v);
-      }
-    });
+    Map<String, String> env = ownSettings(policy, header.settings());
     env.putAll(overrides);
     Settings settings = Settings.fromEnv(policy, env, table);
     settings.warnings(env).forEach(w -> err.println("mlxcap: note: " + w));

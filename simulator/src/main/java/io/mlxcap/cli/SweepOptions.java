@@ -96,12 +96,7 @@ final class SweepOptions {
     // report runs mlx; sweep the policy asked for, else the one that recorded the trace.
     io.mlxcap.settings.ServerPolicy policy = policyOption == null ? io.mlxcap.settings.ServerPolicy.MLX
         : policyOption.policy(requests.header().settings());
-    Map<String, String> base = new LinkedHashMap<>();
-    requests.header().settings().forEach((k, v) -> {
-      if (policy == io.mlxcap.settings.ServerPolicy.MLX || policy.reads(k)) {
-        base.put(k, v);
-      }
-    });
+    Map<String, String> base = SimulateCommand.ownSettings(policy, requests.header().settings());
     base.putAll(overrides);
     // The base alone must stand: a bad --set or a header the table cannot serve is the user's to fix.
     SimulateCommand.settingsFor(policy, io.mlxcap.trace.TraceHeader.empty(), base, table, err);
