@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
 /** {@code mlxcap serve}: the reference server. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = "Serve the models in --models-dir (built by synth-models) over OpenAI- and Ollama-compatible HTTP, "
-        + "holding them in the shared cache core under the MLX_* settings of the environment, and record every "
+        + "holding them in the shared cache core under the --policy settings of the environment (MLX_* by default), and record every "
         + "request as a v1 trace. On SIGTERM or Ctrl-C it drains: new requests get 503, requests in flight get"
         + " --drain to finish, the rest are cancelled and recorded so, and the trace gets its end line.%n%n"
         + "Environment: the settings of --policy (MLX_* for mlx, OLLAMA_* for ollama; README lists them); MLX_API_KEY, a key every endpoint"

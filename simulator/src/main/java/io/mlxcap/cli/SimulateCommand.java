@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
 
 /** {@code mlxcap simulate}: one configuration, one trace, the predicted memory and waits. */
 @Command(name = "simulate", mixinStandardHelpOptions = true,
-    description = "Replay a trace through the cache core in virtual time under MLX_* settings and predict peak RSS "
+    description = "Replay a trace through the cache core in virtual time under a server's settings (MLX_* unless --policy says) and predict peak RSS "
         + "(low / expected / high from the model size ranges), time-weighted mean RSS, time above a RAM line, "
         + "loads and evictions by reason, cold-start waits and request latency. Settings start from the trace's "
         + "header (or the defaults) and --set overrides them. A trace the server recorded replays with the service "

@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 
 /** {@code mlxcap sweep}: a grid of settings over one trace, in parallel, with the Pareto front and a recommendation. */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
-    description = "Simulate every combination of a grid of MLX_* settings and host parameters over one trace (read once, "
+    description = "Simulate every combination of a grid of settings (MLX_*, or those of --policy) and host parameters over one trace (read once, "
         + "shared by every thread), each with its low / expected / high passes, through the same simulation as simulate. "
         + "Marks the Pareto front of peak RSS (high bound) against cold-start p95 and against loads per hour, and "
         + "recommends the configuration with the fewest cold starts whose high peak stays within the budget. A "
