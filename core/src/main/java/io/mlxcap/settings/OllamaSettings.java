@@ -2,6 +2,8 @@ package io.mlxcap.settings;
 
 import io.mlxcap.InvalidInputException;
 import io.mlxcap.cache.CachePolicy;
+import io.mlxcap.cache.UnsetKeepAlive;
+import io.mlxcap.cache.VictimOrder;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -30,6 +32,9 @@ final class OllamaSettings {
    */
   static final int DEFAULT_MAX_LOADED = 3;
 
+  /** How often the shells look for expired models: Ollama's timers fire at the deadline, so up to this late. */
+  static final Duration EXPIRY_CHECK = Duration.ofSeconds(1);
+
   private OllamaSettings() {}
 
   static Settings read(Map<String, String> env) {
@@ -41,7 +46,7 @@ final class OllamaSettings {
     CachePolicy limits = new CachePolicy(cap, CachePolicy.UNLIMITED_BYTES, keepAlive, CachePolicy.NO_PRESSURE_THRESHOLD);
     // sched.go 497: max(OLLAMA_NUM_PARALLEL, 1).
     int workers = (int) Math.max(1, Math.min(parallel, Integer.MAX_VALUE));
-    return new Settings(ServerPolicy.rules(ServerPolicy.OLLAMA, limits), ServerPolicy.OLLAMA_EXPIRY_CHECK, List.of(),
+    return new Settings(limits.withRules(VictimOrder.SHORTEST_KEEP_ALIVE, UnsetKeepAlive.STAYS), EXPIRY_CHECK, List.of(),
         workers, (int) Math.min(queue, Integer.MAX_VALUE), ServerPolicy.OLLAMA);
   }
 

@@ -1,11 +1,9 @@
 package io.mlxcap.settings;
 
 import io.mlxcap.InvalidInputException;
-import io.mlxcap.cache.CachePolicy;
 import io.mlxcap.cache.UnsetKeepAlive;
 import io.mlxcap.cache.VictimOrder;
 import io.mlxcap.model.ModelTable;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -134,12 +132,4 @@ public enum ServerPolicy {
       case OLLAMA -> OllamaSettings.write(settings);
     };
   }
-
-  /** The rules this policy's core runs with, on {@code limits}. */
-  static CachePolicy rules(ServerPolicy policy, CachePolicy limits) {
-    return policy == OLLAMA ? limits.withRules(VictimOrder.SHORTEST_KEEP_ALIVE, UnsetKeepAlive.STAYS) : limits;
-  }
-
-  /** How often the shells look for expired models under Ollama, whose timers fire at the deadline. */
-  static final Duration OLLAMA_EXPIRY_CHECK = Duration.ofSeconds(1);
 }

@@ -69,11 +69,11 @@ final class ServeCommand implements Runnable {
     io.mlxcap.settings.ServerPolicy serverPolicy = io.mlxcap.settings.ServerPolicy.named(policy);
     Settings settings = Settings.fromEnv(serverPolicy, env, models);
     settings.warnings(env).forEach(w -> spec.commandLine().getErr().println("mlxcap: warning: " + w));
-    new java.util.TreeMap<>(env).keySet().stream()
-        .filter(v -> !serverPolicy.reads(v) && io.mlxcap.settings.ServerPolicy.owning(v).isPresent())
-        .forEach(v -> spec.commandLine().getErr().println("mlxcap: warning: " + v + " is set but policy "
-            + serverPolicy.id() + " does not read it (it is " + io.mlxcap.settings.ServerPolicy.owning(v).get().id()
-            + "'s); it is ignored."));
+    for (String v : new java.util.TreeSet<>(env.keySet())) {
+      io.mlxcap.settings.ServerPolicy.owning(v).filter(owner -> !serverPolicy.reads(v))
+          .ifPresent(owner -> spec.commandLine().getErr().println("mlxcap: warning: " + v + " is set but policy "
+              + serverPolicy.id() + " does not read it (it is " + owner.id() + "'s); it is ignored."));
+    }
     Path traceFile = trace != null ? trace : Path.of("traces/recorded/serve-"
         + java.time.LocalDateTime.now().withNano(0).toString().replace(':', '-') + ".jsonl");
     try {

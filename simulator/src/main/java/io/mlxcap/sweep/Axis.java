@@ -17,10 +17,10 @@ import java.util.Optional;
  * takes, as written ({@code MLX_MAX_CACHED_MODELS=1..4}, {@code MLX_MAX_CACHE_BYTES=off,64GiB},
  * {@code OLLAMA_KEEP_ALIVE=0,5m,-1}, {@code host-ram=64GiB,128GiB}).
  *
- * @param setting the variable this axis varies, or empty for a host parameter
- * @param host the host parameter this axis varies, or empty for a setting
+ * @param name the variable or host parameter this axis varies
+ * @param host the host parameter this axis varies, or empty for a setting (then {@code name} is its variable)
  */
-public record Axis(String name, Optional<String> setting, Optional<HostParameter> host, List<String> values) {
+public record Axis(String name, Optional<HostParameter> host, List<String> values) {
 
   public Axis {
     values = List.copyOf(values);
@@ -33,6 +33,11 @@ public record Axis(String name, Optional<String> setting, Optional<HostParameter
    *
    * @throws InvalidInputException for an unknown name, no values, or a bad range
    */
+  /** Whether this axis varies a setting of a policy (else a host parameter). */
+  public boolean isSetting() {
+    return host.isEmpty();
+  }
+
   public static Axis parse(String text) {
     int eq = text.indexOf('=');
     if (eq <= 0) {
@@ -40,14 +45,13 @@ public record Axis(String name, Optional<String> setting, Optional<HostParameter
     }
     String name = text.substring(0, eq).strip();
     String rest = text.substring(eq + 1);
-    Optional<String> setting = ServerPolicy.owning(name).map(p -> name);
     Optional<HostParameter> host = HostParameter.named(name);
-    if (setting.isEmpty() && host.isEmpty()) {
+    if (ServerPolicy.owning(name).isEmpty() && host.isEmpty()) {
       throw new InvalidInputException("--grid " + name + ": not a setting or host parameter; axes: "
           + String.join(", ", java.util.Arrays.stream(Setting.values()).map(Enum::name).toList()) + ", "
           + String.join(", ", java.util.Arrays.stream(HostParameter.values()).map(HostParameter::key).toList()));
     }
-    boolean preload = setting.equals(Optional.of(Setting.MLX_PRELOAD_MODELS.name()));
+    boolean preload = name.equals(Setting.MLX_PRELOAD_MODELS.name());
     LinkedHashSet<String> values = new LinkedHashSet<>();
     for (String part : rest.split(preload ? ";" : ",", -1)) {
       String value = part.strip();
@@ -76,7 +80,7 @@ public record Axis(String name, Optional<String> setting, Optional<HostParameter
     if (values.isEmpty()) {
       throw new InvalidInputException("--grid " + name + ": no values; write e.g. " + name + "=1,2,3");
     }
-    return new Axis(name, setting, host, new ArrayList<>(values));
+    return new Axis(name, host, new ArrayList<>(values));
   }
 
   /** An axis of a host parameter whose values came as a comma-separated option ({@code --host-ram 64GiB,128GiB}). */
@@ -94,12 +98,12 @@ public record Axis(String name, Optional<String> setting, Optional<HostParameter
 
   /** {@link #check(ModelTable)} for a sweep of {@code policy}'s server: a setting of another policy is refused. */
   public void check(ServerPolicy policy, ModelTable table) {
-    if (setting.isPresent()) {
+    if (isSetting()) {
       policy.check("--grid", name);
     }
     for (String value : values) {
       try {
-        if (setting.isPresent()) {
+        if (isSetting()) {
           Settings.fromEnv(policy, Map.of(name, value), table);
         } else {
           host.orElseThrow().check(value);

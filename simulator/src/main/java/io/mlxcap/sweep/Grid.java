@@ -75,7 +75,7 @@ public final class Grid {
       for (int a = 0; a < axes.size(); a++) {
         Axis axis = axes.get(a);
         String value = axis.values().get(at[a]);
-        if (axis.setting().isPresent()) {
+        if (axis.isSetting()) {
           settings.put(axis.name(), value);
         } else {
           host.put(axis.host().orElseThrow(), value);
