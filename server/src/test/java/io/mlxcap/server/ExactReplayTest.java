@@ -103,7 +103,6 @@ final class ExactReplayTest {
       Driver driver = new Driver(new Driver.Options(URI.create("http://127.0.0.1:" + s.port), Driver.Api.OLLAMA, 1, 0,
           null, 1, dir.resolve("client.jsonl")));
       seen = driver.run(driver.requests(workload(seed, true)), i -> { });
-      Thread.sleep(2_100);
       assertEquals(0, s.host.drain(Duration.ofSeconds(30)), "every request had answered");
     }
     assertEquals(seen.sent(), seen.ok(), Driver.describe(seen).toString());
