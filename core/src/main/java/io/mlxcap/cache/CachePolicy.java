@@ -4,9 +4,9 @@ import java.time.Duration;
 
 /**
  * The limits the cache core enforces (a count cap, a byte budget, an idle TTL and a pressure line)
- * and the two rules in which servers differ beyond their limits: which idle model goes first
- * ({@link VictimOrder}) and what a request without a keep-alive does to its model's
- * ({@link UnsetKeepAlive}). Everything else (never evicting a busy model, one load per model, room
+ * and the rules in which servers differ beyond their limits: which idle model goes first
+ * ({@link VictimOrder}), what a request without a keep-alive does to its model's
+ * ({@link UnsetKeepAlive}) and whether the models the operator loaded are kept ({@link ManualLoads}). Everything else (never evicting a busy model, one load per model, room
  * planned before anything goes, exact byte accounting) is the same for every policy.
  *
  * <p>A limit that is off holds its "never" value ({@link #UNLIMITED_MODELS}, {@link #UNLIMITED_BYTES},
@@ -15,7 +15,7 @@ import java.time.Duration;
  */
 public record CachePolicy(
     int maxModels, long maxBytes, Duration idleTtl, double pressureThreshold, VictimOrder victims,
-    UnsetKeepAlive unsetKeepAlive) {
+    UnsetKeepAlive unsetKeepAlive, ManualLoads manualLoads) {
 
   /** No cap on the number of cached models (the server before the seed's fix). */
   public static final int UNLIMITED_MODELS = Integer.MAX_VALUE;
@@ -28,12 +28,14 @@ public record CachePolicy(
 
   /** The mlx rules: least recently used first, and a request without a keep-alive resets its model's. */
   public CachePolicy(int maxModels, long maxBytes, Duration idleTtl, double pressureThreshold) {
-    this(maxModels, maxBytes, idleTtl, pressureThreshold, VictimOrder.LEAST_RECENTLY_USED, UnsetKeepAlive.RESETS);
+    this(maxModels, maxBytes, idleTtl, pressureThreshold, VictimOrder.LEAST_RECENTLY_USED, UnsetKeepAlive.RESETS,
+        ManualLoads.EVICTABLE);
   }
 
   public CachePolicy {
     java.util.Objects.requireNonNull(victims, "victims");
     java.util.Objects.requireNonNull(unsetKeepAlive, "unsetKeepAlive");
+    java.util.Objects.requireNonNull(manualLoads, "manualLoads");
     if (maxModels < 1) {
       throw new IllegalArgumentException("maxModels must be >= 1, was " + maxModels);
     }
@@ -55,27 +57,27 @@ public record CachePolicy(
 
   /** Returns this policy with a different count cap. */
   public CachePolicy withMaxModels(int value) {
-    return new CachePolicy(value, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive);
+    return new CachePolicy(value, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads);
   }
 
   /** Returns this policy with a different byte budget. */
   public CachePolicy withMaxBytes(long value) {
-    return new CachePolicy(maxModels, value, idleTtl, pressureThreshold, victims, unsetKeepAlive);
+    return new CachePolicy(maxModels, value, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads);
   }
 
   /** Returns this policy with a different idle TTL. */
   public CachePolicy withIdleTtl(Duration value) {
-    return new CachePolicy(maxModels, maxBytes, value, pressureThreshold, victims, unsetKeepAlive);
+    return new CachePolicy(maxModels, maxBytes, value, pressureThreshold, victims, unsetKeepAlive, manualLoads);
   }
 
   /** Returns this policy with a different pressure threshold. */
   public CachePolicy withPressureThreshold(double value) {
-    return new CachePolicy(maxModels, maxBytes, idleTtl, value, victims, unsetKeepAlive);
+    return new CachePolicy(maxModels, maxBytes, idleTtl, value, victims, unsetKeepAlive, manualLoads);
   }
 
   /** Returns this policy with different rules: its limits stay. */
-  public CachePolicy withRules(VictimOrder order, UnsetKeepAlive unset) {
-    return new CachePolicy(maxModels, maxBytes, idleTtl, pressureThreshold, order, unset);
+  public CachePolicy withRules(VictimOrder order, UnsetKeepAlive unset, ManualLoads manual) {
+    return new CachePolicy(maxModels, maxBytes, idleTtl, pressureThreshold, order, unset, manual);
   }
 
   /** Returns the idle TTL in nanoseconds, saturating at {@link Long#MAX_VALUE} when off. */

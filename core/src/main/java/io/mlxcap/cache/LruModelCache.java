@@ -24,7 +24,8 @@ import java.util.Objects;
 /**
  * The cache core: the seed's rules (count cap, evict-before-load, periodic trim, preload, the
  * pressure threshold) plus the opt-in idle TTL and byte budget, with victims taken in the policy's
- * {@link VictimOrder} (LRU unless it says otherwise).
+ * {@link VictimOrder} (LRU unless it says otherwise) and, under {@link ManualLoads#KEPT}, the models
+ * the operator loaded left out of the count cap and out of every eviction but a manual unload.
  *
  * <h2>Implementation notes</h2>
  *
@@ -87,6 +88,9 @@ final class LruModelCache implements ModelCache {
 
   /** The scratch list {@link #victimOrder} fills. */
   private final ArrayList<Entry> order = new ArrayList<>();
+
+  /** How many cached models the operator loaded under {@link ManualLoads#KEPT}: the count cap leaves them out. */
+  private int keptModels;
 
   private long residentBytes;
   /** Resident bytes plus the estimates of loads in progress: what the budget is checked against. */
@@ -186,6 +190,9 @@ final class LruModelCache implements ModelCache {
     entry.idleSince = Math.max(entry.idleSince, now);
     List<CacheEvent> events = new ArrayList<>(1 + entry.awaiting.size());
     events.add(new LoadFinished(model, bytes));
+    if (!entry.awaiting.isEmpty()) {
+      entry.lastStarted = now; // the requests that waited start on it now
+    }
     for (Request request : entry.awaiting) {
       events.add(new Ready(request.id, model));
     }
@@ -203,6 +210,7 @@ final class LruModelCache implements ModelCache {
     entries.remove(model);
     unlink(entry);
     reservedBytes -= entry.bytes;
+    keptModels -= entry.kept ? 1 : 0;
     List<CacheEvent> events = new ArrayList<>(1 + entry.awaiting.size());
     events.add(new LoadFailed(model, error));
     for (Request request : entry.awaiting) {
@@ -298,7 +306,7 @@ final class LruModelCache implements ModelCache {
     for (Entry e = lru; e != null; e = e.newer) {
       long ttl = ttl(e);
       long expires = !e.evictable() || ttl == Long.MAX_VALUE ? Long.MAX_VALUE : e.idleSince + ttl;
-      models.add(new CachedModel(e.model, e.loading, e.bytes, e.pins, e.lastUsed, e.idleSince, expires));
+      models.add(new CachedModel(e.model, e.loading, e.bytes, e.pins, e.lastUsed, e.idleSince, expires, e.kept));
     }
     return List.copyOf(models);
   }
@@ -328,7 +336,7 @@ final class LruModelCache implements ModelCache {
   private WaitReason makeRoom(long size, boolean capped, List<CacheEvent> events) {
     int maxModels = capped ? policy.maxModels() : CachePolicy.UNLIMITED_MODELS;
     // First the plan: how many idle models from the LRU end must go. Nothing is evicted unless it suffices.
-    int count = entries.size();
+    int count = countedModels();
     long bytes = reservedBytes;
     int victims = 0;
     List<Entry> order = victimOrder();
@@ -347,7 +355,7 @@ final class LruModelCache implements ModelCache {
       return WaitReason.BUDGET_BUSY;
     }
     // Then the same victims, in the same order, each for the limit it was over when chosen.
-    count = entries.size();
+    count = countedModels();
     for (int i = 0; victims > 0; i++) {
       Entry entry = order.get(i);
       if (entry.evictable()) {
@@ -366,12 +374,12 @@ final class LruModelCache implements ModelCache {
 
   /** Evicts LRU idle models while the cache holds more than {@code maxModels} ({@code countReason}) or is over budget. */
   private void trim(int maxModels, EvictionReason countReason, List<CacheEvent> events) {
-    if (entries.size() <= maxModels && reservedBytes <= policy.maxBytes()) {
+    if (countedModels() <= maxModels && reservedBytes <= policy.maxBytes()) {
       return;
     }
     List<Entry> order = victimOrder();
     for (Entry entry : order) {
-      boolean overCount = entries.size() > maxModels;
+      boolean overCount = countedModels() > maxModels;
       if (!overCount && reservedBytes <= policy.maxBytes()) {
         return;
       }
@@ -391,11 +399,22 @@ final class LruModelCache implements ModelCache {
     for (Entry e = lru; e != null; e = e.newer) {
       order.add(e);
     }
-    if (policy.victims() == VictimOrder.SHORTEST_KEEP_ALIVE) {
-      order.sort(byKeepAliveThenName);
+    switch (policy.victims()) {
+      case LEAST_RECENTLY_USED -> { }
+      case SHORTEST_KEEP_ALIVE -> order.sort(byKeepAliveThenName);
+      case LEAST_RECENTLY_STARTED -> order.sort(byStartThenName);
     }
     return order;
   }
+
+  /** The models the count cap counts: all but those the operator loaded under {@link ManualLoads#KEPT}. */
+  private int countedModels() {
+    return entries.size() - keptModels;
+  }
+
+  /** llama.cpp's router: the earliest {@code last_used} first, ties by name. */
+  private static final java.util.Comparator<Entry> byStartThenName =
+      java.util.Comparator.<Entry>comparingLong(e -> e.lastStarted).thenComparing(e -> e.model);
 
   /** Ollama's ByDurationAndName over the keep-alive in force (the idle TTL when a request set none). */
   private final java.util.Comparator<Entry> byKeepAliveThenName =
@@ -440,7 +459,8 @@ final class LruModelCache implements ModelCache {
 
   private void startLoad(String model, long size, LoadCause cause, Request request, long now, List<CacheEvent> events) {
     Entry entry = spareEntries.isEmpty() ? new Entry() : spareEntries.pop();
-    entry.reset(model, size, now);
+    entry.reset(model, size, now, cause != LoadCause.REQUEST && policy.manualLoads() == ManualLoads.KEPT);
+    keptModels += entry.kept ? 1 : 0;
     entries.put(model, entry);
     append(entry);
     reservedBytes += size;
@@ -463,6 +483,7 @@ final class LruModelCache implements ModelCache {
       entry.awaiting.add(request);
       return new Joined(request.id, entry.model);
     }
+    entry.lastStarted = now;
     return new Hit(request.id, entry.model);
   }
 
@@ -478,6 +499,7 @@ final class LruModelCache implements ModelCache {
     unlink(entry);
     residentBytes -= entry.bytes;
     reservedBytes -= entry.bytes;
+    keptModels -= entry.kept ? 1 : 0;
     events.add(new Evicted(entry.model, entry.bytes, reason));
     if (spareEntries.size() < SPARES) {
       spareEntries.push(entry); // its fields stay readable until a load takes it again
@@ -575,9 +597,13 @@ final class LruModelCache implements ModelCache {
     long idleSince;
     /** The keep-alive the latest request asked for, or {@link ModelCache#KEEP_ALIVE_DEFAULT}. */
     long keepAlive;
+    /** When its load started or a request last started on it (a hit, or the end of the load it waited for). */
+    long lastStarted;
+    /** Loaded by the operator under {@link ManualLoads#KEPT}: only a manual unload removes it. */
+    boolean kept;
 
     /** Makes this a new entry: {@code model} starts loading now. (Entries are reused after eviction.) */
-    void reset(String model, long bytes, long now) {
+    void reset(String model, long bytes, long now, boolean kept) {
       this.model = model;
       this.older = null;
       this.newer = null;
@@ -588,10 +614,13 @@ final class LruModelCache implements ModelCache {
       this.lastUsed = now;
       this.idleSince = now;
       this.keepAlive = KEEP_ALIVE_DEFAULT;
+      this.lastStarted = now;
+      this.kept = kept;
     }
 
+    /** Whether the cache may give it up: idle (resident, unpinned) and not kept for the operator. */
     boolean evictable() {
-      return !loading && pins == 0;
+      return !loading && pins == 0 && !kept;
     }
   }
 

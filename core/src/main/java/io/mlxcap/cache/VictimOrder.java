@@ -18,7 +18,17 @@ public enum VictimOrder {
    * {@code server/sched.go} at ollama/ollama@fb30760 (lines 1557–1580 and 1664–1692); recency plays
    * no part.
    */
-  SHORTEST_KEEP_ALIVE;
+  SHORTEST_KEEP_ALIVE,
+  /**
+   * The model whose latest request started on it longest ago goes first, ties by name: llama.cpp's
+   * router ({@code unload_lru} in {@code tools/server/server-models.cpp} at
+   * ggml-org/llama.cpp@00dd081) unloads the running model with the smallest {@code last_used}, which
+   * {@code load} sets when a load starts and {@code proxy_request} sets when a request is handed to
+   * the model (on a hit, or when the load it waited for ends); the end of a request does not count.
+   * It scans models in name order and keeps the first strictly smaller time, so a tie goes to the
+   * first name.
+   */
+  LEAST_RECENTLY_STARTED;
 
   /** Returns the name settings and traces use, e.g. {@code shortest_keep_alive}. */
   public String wireName() {

@@ -2,6 +2,7 @@ package io.mlxcap.settings;
 
 import io.mlxcap.InvalidInputException;
 import io.mlxcap.cache.CachePolicy;
+import io.mlxcap.cache.ManualLoads;
 import io.mlxcap.cache.UnsetKeepAlive;
 import io.mlxcap.cache.VictimOrder;
 import java.math.BigDecimal;
@@ -46,7 +47,7 @@ final class OllamaSettings {
     CachePolicy limits = new CachePolicy(cap, CachePolicy.UNLIMITED_BYTES, keepAlive, CachePolicy.NO_PRESSURE_THRESHOLD);
     // sched.go 497: max(OLLAMA_NUM_PARALLEL, 1).
     int workers = (int) Math.max(1, Math.min(parallel, Integer.MAX_VALUE));
-    return new Settings(limits.withRules(VictimOrder.SHORTEST_KEEP_ALIVE, UnsetKeepAlive.STAYS), EXPIRY_CHECK, List.of(),
+    return new Settings(limits.withRules(VictimOrder.SHORTEST_KEEP_ALIVE, UnsetKeepAlive.STAYS, ManualLoads.EVICTABLE), EXPIRY_CHECK, List.of(),
         workers, (int) Math.min(queue, Integer.MAX_VALUE), ServerPolicy.OLLAMA);
   }
 

@@ -48,7 +48,11 @@ final class CacheSystem {
   /** The keep-alive each request asked for, and the one in force for each cached model (by the policy's rule). */
   final Map<Long, Long> asked = new HashMap<>();
   final Map<String, Long> keepAlive = new HashMap<>();
-  /** The most models the cache may hold now: the cap, or a preload surplus that only shrinks. */
+  /** When each cached model's load or latest request started (a hit, or ready after its load). */
+  final Map<String, Long> started = new HashMap<>();
+  /** Models the operator loaded that the policy keeps ({@link ManualLoads#KEPT}). */
+  final Set<String> kept = new HashSet<>();
+  /** The most models the cap counts that the cache may hold now: the cap, or a preload surplus that only shrinks. */
   int allowedCount;
 
   // The last step, for the invariants to look at.
@@ -64,7 +68,7 @@ final class CacheSystem {
     this.core = ModelCache.create(policy, ESTIMATES::get);
     this.reference = new ReferenceCache(policy, ESTIMATES);
     step("preload " + preload, () -> core.preload(preload, now), () -> reference.preload(preload, now), null);
-    allowedCount = Math.max(policy.maxModels(), core.cached().size());
+    allowedCount = Math.max(policy.maxModels(), countedModels());
   }
 
   // ---- actions ----
@@ -153,6 +157,9 @@ final class CacheSystem {
     reached.add(label(event));
     if (event instanceof Hit hit) {
       grant(hit.requestId(), hit.model());
+      started.put(hit.model(), now);
+    } else if (event instanceof CacheEvent.Ready ready) {
+      started.put(ready.model(), now);
     } else if (event instanceof Joined joined) {
       if (!loading.contains(joined.model())) {
         violate("one load per model at a time", "request " + joined.requestId() + " joined " + joined.model() + ", which is not loading");
@@ -170,6 +177,10 @@ final class CacheSystem {
       }
       loading.add(started.model());
       recency.add(started.model());
+      this.started.put(started.model(), now);
+      if (started.cause() != LoadCause.REQUEST && policy.manualLoads() == ManualLoads.KEPT) {
+        kept.add(started.model());
+      }
       keepAlive.put(started.model(), ModelCache.KEEP_ALIVE_DEFAULT);
       if (started.requestId() != CacheEvent.NO_REQUEST) {
         takeKeepAlive(started.requestId(), started.model());
@@ -181,12 +192,17 @@ final class CacheSystem {
     } else if (event instanceof LoadFailed loadFailed) {
       loading.remove(loadFailed.model());
       recency.remove(loadFailed.model());
+      kept.remove(loadFailed.model());
       failed.add(loadFailed.model());
     } else if (event instanceof Evicted evicted) {
       String model = evicted.model();
       if (holders.containsValue(model) || loading.contains(model)) {
         violate("busy models are never evicted", model + " was evicted (" + evicted.reason().wireName()
             + ") while " + (loading.contains(model) ? "loading" : "pinned by a request"));
+      }
+      if (kept.contains(model) && evicted.reason() != EvictionReason.MANUAL) {
+        violate("busy models are never evicted", model + " was evicted (" + evicted.reason().wireName()
+            + ") though the operator loaded it and the policy keeps such models");
       }
       // Capacity victims are the first idle model in the policy's order (LRU, or Ollama's shortest
       // keep-alive then name); idle-TTL victims are whichever idled long enough.
@@ -200,6 +216,7 @@ final class CacheSystem {
         }
       }
       recency.remove(model);
+      kept.remove(model);
     }
   }
 
@@ -236,10 +253,13 @@ final class CacheSystem {
 
   /** The idle models in the order the policy must give them up. */
   private List<String> idleInVictimOrder() {
-    List<String> idle = new ArrayList<>(recency.stream().filter(m -> !loading.contains(m) && !holders.containsValue(m)).toList());
-    if (policy.victims() == VictimOrder.SHORTEST_KEEP_ALIVE) {
+    List<String> idle = new ArrayList<>(recency.stream()
+        .filter(m -> !loading.contains(m) && !holders.containsValue(m) && !kept.contains(m)).toList());
+    if (policy.victims() == VictimOrder.LEAST_RECENTLY_STARTED) {
+      idle.sort(java.util.Comparator.<String>comparingLong(started::get).thenComparing(m -> m));
+    } else if (policy.victims() == VictimOrder.SHORTEST_KEEP_ALIVE) {
       idle.sort(java.util.Comparator.<String>comparingLong(m -> {
-        long k = keepAlive.getOrDefault(m, ModelCache.KEEP_ALIVE_DEFAULT);
+        long k = kept.contains(m) ? Long.MAX_VALUE : keepAlive.getOrDefault(m, ModelCache.KEEP_ALIVE_DEFAULT);
         return k == ModelCache.KEEP_ALIVE_DEFAULT ? policy.idleTtlNanos() : k;
       }).thenComparing(m -> m));
     }
@@ -263,8 +283,13 @@ final class CacheSystem {
     assertTrue(found.isEmpty(), () -> invariant + " broken by '" + lastAction + "': " + found + "; events " + lastEvents);
   }
 
+  /** The cached models the cap counts: all but the kept ones. */
+  private int countedModels() {
+    return (int) core.cached().stream().filter(c -> !kept.contains(c.model())).count();
+  }
+
   void checkCapRespected() {
-    int count = core.cached().size();
+    int count = countedModels();
     assertTrue(count <= allowedCount, () -> "cap respected: '" + lastAction + "' left " + count
         + " models cached, allowed " + allowedCount + " (cap " + policy.maxModels() + "): " + core.cached());
     allowedCount = Math.max(policy.maxModels(), count);

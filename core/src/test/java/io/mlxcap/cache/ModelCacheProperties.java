@@ -40,11 +40,17 @@ final class ModelCacheProperties {
         .withInvariant("byte accounting exact", CacheSystem::checkByteAccounting)
         .run();
     CacheSystem end = chain.finalState().orElseThrow();
-    Statistics.label("rules").collect(end.policy.victims(), end.policy.unsetKeepAlive());
-    Statistics.label("rules").coverage(checker -> {
+    Statistics.label("victims").collect(end.policy.victims());
+    Statistics.label("victims").coverage(checker -> {
       for (VictimOrder order : VictimOrder.values()) {
-        for (UnsetKeepAlive unset : UnsetKeepAlive.values()) {
-          checker.check(order, unset).percentage(p -> p >= 10.0);
+        checker.check(order).percentage(p -> p >= 15.0);
+      }
+    });
+    Statistics.label("rules").collect(end.policy.unsetKeepAlive(), end.policy.manualLoads());
+    Statistics.label("rules").coverage(checker -> {
+      for (UnsetKeepAlive unset : UnsetKeepAlive.values()) {
+        for (ManualLoads manual : ManualLoads.values()) {
+          checker.check(unset, manual).percentage(p -> p >= 10.0);
         }
       }
     });
@@ -94,13 +100,15 @@ final class ModelCacheProperties {
     Arbitrary<Duration> ttls = Arbitraries.of(CachePolicy.NO_IDLE_TTL, Duration.ofSeconds(60), Duration.ofSeconds(600), Duration.ZERO);
     Arbitrary<Double> thresholds = Arbitraries.of(CachePolicy.NO_PRESSURE_THRESHOLD, 0.95, 0.6);
     Arbitrary<List<String>> preloads = Arbitraries.of(MODELS).list().uniqueElements().ofMaxSize(3);
-    // Every policy's rules: each victim order with each keep-alive rule (mlx is LRU + RESETS, Ollama's
-    // scheduler SHORTEST_KEEP_ALIVE + STAYS).
+    // Every policy's rules: each victim order with each keep-alive rule and each rule for manual loads
+    // (mlx is LRU + RESETS + EVICTABLE, Ollama's scheduler SHORTEST_KEEP_ALIVE + STAYS + EVICTABLE,
+    // llama.cpp's router LEAST_RECENTLY_STARTED, LM Studio LRU + STAYS + KEPT).
     Arbitrary<VictimOrder> orders = Arbitraries.of(VictimOrder.values());
     Arbitrary<UnsetKeepAlive> unsets = Arbitraries.of(UnsetKeepAlive.values());
-    return Combinators.combine(caps, budgets, ttls, thresholds, preloads, orders, unsets)
-        .as((cap, budget, ttl, threshold, preload, order, unset) ->
-            new Start(new CachePolicy(cap, budget, ttl, threshold, order, unset), preload));
+    Arbitrary<ManualLoads> manuals = Arbitraries.of(ManualLoads.values());
+    return Combinators.combine(caps, budgets, ttls, thresholds, preloads, orders, unsets, manuals)
+        .as((cap, budget, ttl, threshold, preload, order, unset, manual) ->
+            new Start(new CachePolicy(cap, budget, ttl, threshold, order, unset, manual), preload));
   }
 
   private static Action.Independent<CacheSystem> request() {

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 final class OllamaRulesTest {
   private static final long MINUTE = 60_000_000_000L;
   private static final CachePolicy OLLAMA = new CachePolicy(2, CachePolicy.UNLIMITED_BYTES, Duration.ofMinutes(5),
-      CachePolicy.NO_PRESSURE_THRESHOLD, VictimOrder.SHORTEST_KEEP_ALIVE, UnsetKeepAlive.STAYS);
+      CachePolicy.NO_PRESSURE_THRESHOLD, VictimOrder.SHORTEST_KEEP_ALIVE, UnsetKeepAlive.STAYS, ManualLoads.EVICTABLE);
   private Timeline t;
 
   @AfterEach
@@ -62,7 +62,7 @@ final class OllamaRulesTest {
   /** The same two uses under LRU evict the older one: the difference is the order alone. */
   @Test
   void underLru_theSameUsesEvictTheOlderModel() {
-    t = new Timeline(OLLAMA.withRules(VictimOrder.LEAST_RECENTLY_USED, UnsetKeepAlive.STAYS));
+    t = new Timeline(OLLAMA.withRules(VictimOrder.LEAST_RECENTLY_USED, UnsetKeepAlive.STAYS, ManualLoads.EVICTABLE));
     serve(1, DEFAULT, 30 * MINUTE);
     serve(2, FAST, MINUTE);
     assertEquals(List.of(DEFAULT), evicted(t.serve(3, REASONING)));
@@ -120,7 +120,7 @@ final class OllamaRulesTest {
     t.serve(3, FAST); // no keep_alive
     assertEquals(List.of(FAST), evicted(t.serve(4, REASONING)));
 
-    t = new Timeline(OLLAMA.withRules(VictimOrder.SHORTEST_KEEP_ALIVE, UnsetKeepAlive.RESETS));
+    t = new Timeline(OLLAMA.withRules(VictimOrder.SHORTEST_KEEP_ALIVE, UnsetKeepAlive.RESETS, ManualLoads.EVICTABLE));
     serve(1, FAST, MINUTE);
     serve(2, DEFAULT, 3 * MINUTE);
     t.serve(3, FAST);

@@ -46,6 +46,10 @@ final class ReferenceCache {
     long loadedAt;
     /** The keep-alive of the latest request that used it. */
     long keepAlive = ModelCache.KEEP_ALIVE_DEFAULT;
+    /** When its load or its latest request started (llama.cpp's last_used). */
+    long lastStarted;
+    /** Loaded by the operator under ManualLoads.KEPT. */
+    boolean kept;
     final List<Long> awaiting = new ArrayList<>();
   }
 
@@ -58,8 +62,15 @@ final class ReferenceCache {
     return (int) holders.values().stream().filter(model::equals).count();
   }
 
+  /** Idle, and not kept for the operator: the cache may give it up. */
   private boolean idle(String model) {
-    return !byName.get(model).loading && pins(model) == 0;
+    Model m = byName.get(model);
+    return !m.loading && pins(model) == 0 && !m.kept;
+  }
+
+  /** The models the count cap counts: the kept ones are not. */
+  private int counted() {
+    return (int) lru.values().stream().filter(m -> !m.kept).count();
   }
 
   private long reserved() {
@@ -75,8 +86,8 @@ final class ReferenceCache {
     lru.forEach((name, m) -> {
       long idleSince = Math.max(m.lastUsed, m.loadedAt);
       long ttl = ttl(m);
-      long expires = m.loading || pins(name) > 0 || ttl == Long.MAX_VALUE ? Long.MAX_VALUE : idleSince + ttl;
-      out.add(new CachedModel(name, m.loading, m.bytes, pins(name), m.lastUsed, idleSince, expires));
+      long expires = m.loading || pins(name) > 0 || m.kept || ttl == Long.MAX_VALUE ? Long.MAX_VALUE : idleSince + ttl;
+      out.add(new CachedModel(name, m.loading, m.bytes, pins(name), m.lastUsed, idleSince, expires, m.kept));
     });
     return out;
   }
@@ -134,6 +145,9 @@ final class ReferenceCache {
     m.loading = false;
     m.bytes = bytes;
     m.loadedAt = now;
+    if (!m.awaiting.isEmpty()) {
+      m.lastStarted = now;
+    }
     List<CacheEvent> events = new ArrayList<>();
     events.add(new LoadFinished(name, bytes));
     m.awaiting.forEach(id -> events.add(new Ready(id, name)));
@@ -227,6 +241,7 @@ final class ReferenceCache {
       m.awaiting.add(id);
       events.add(new Joined(id, name));
     } else {
+      m.lastStarted = now;
       events.add(new Hit(id, name));
     }
   }
@@ -235,6 +250,8 @@ final class ReferenceCache {
     Model m = new Model();
     m.bytes = size;
     m.lastUsed = now;
+    m.lastStarted = now;
+    m.kept = cause != LoadCause.REQUEST && policy.manualLoads() == ManualLoads.KEPT;
     lru.put(name, m);
     byName.put(name, m);
     events.add(new LoadStarted(name, size, cause, id));
@@ -247,7 +264,7 @@ final class ReferenceCache {
 
   private WaitReason room(long size, boolean capped, List<CacheEvent> events) {
     int cap = capped ? policy.maxModels() : Integer.MAX_VALUE;
-    int count = lru.size();
+    int count = counted();
     long bytes = reserved();
     Map<String, EvictionReason> victims = new LinkedHashMap<>();
     for (String name : victimOrder()) {
@@ -274,7 +291,7 @@ final class ReferenceCache {
 
   private void trim(int cap, EvictionReason countReason, List<CacheEvent> events) {
     for (String name : victimOrder()) {
-      boolean overCount = lru.size() > cap;
+      boolean overCount = counted() > cap;
       if (!overCount && reserved() <= policy.maxBytes()) {
         return;
       }
@@ -305,13 +322,25 @@ final class ReferenceCache {
   }
 
   /**
-   * The cached models in the order the policy gives them up: recency, or Ollama's sort (keep-alive in
-   * force as an unsigned number, then name) written out as a plain insertion sort.
+   * The cached models in the order the policy gives them up: recency, Ollama's sort (keep-alive in
+   * force as an unsigned number, then name), or llama.cpp's router's (latest start, then name), the
+   * sorts written out as plain insertion sorts.
    */
   private List<String> victimOrder() {
     List<String> names = new ArrayList<>(lru.keySet());
     if (policy.victims() == VictimOrder.LEAST_RECENTLY_USED) {
       return names;
+    }
+    if (policy.victims() == VictimOrder.LEAST_RECENTLY_STARTED) {
+      List<String> byStart = new ArrayList<>();
+      for (String name : names) {
+        int at = 0;
+        while (at < byStart.size() && !startedBefore(name, byStart.get(at))) {
+          at++;
+        }
+        byStart.add(at, name);
+      }
+      return byStart;
     }
     List<String> sorted = new ArrayList<>();
     for (String name : names) {
@@ -322,6 +351,12 @@ final class ReferenceCache {
       sorted.add(at, name);
     }
     return sorted;
+  }
+
+  private boolean startedBefore(String a, String b) {
+    long ta = byName.get(a).lastStarted;
+    long tb = byName.get(b).lastStarted;
+    return ta != tb ? ta < tb : a.compareTo(b) < 0;
   }
 
   private boolean goesBefore(String a, String b) {
