@@ -34,7 +34,17 @@ public enum ServerPolicy {
    * ollama/ollama@fb30760): {@code OLLAMA_MAX_LOADED_MODELS}, {@code OLLAMA_KEEP_ALIVE},
    * {@code OLLAMA_NUM_PARALLEL}, {@code OLLAMA_MAX_QUEUE}.
    */
-  OLLAMA("ollama", OllamaSettings.VARIABLES);
+  OLLAMA("ollama", OllamaSettings.VARIABLES),
+  /**
+   * llama.cpp's {@code llama-server} in router mode ({@code tools/server/server-models.cpp} at
+   * ggml-org/llama.cpp@00dd081): {@code models-max}, {@code sleep-idle-seconds}, {@code parallel}.
+   */
+  LLAMA_ROUTER("llama-router", LlamaRouterSettings.VARIABLES),
+  /**
+   * LM Studio's server with just-in-time loading (its documentation: LM Studio is not open source):
+   * {@code auto-evict}, {@code idle-ttl}, {@code max-concurrent-predictions}, {@code lms-load}.
+   */
+  LMSTUDIO("lmstudio", LmStudioSettings.VARIABLES);
 
   private final String id;
   private final List<String> variables;
@@ -67,10 +77,24 @@ public enum ServerPolicy {
    * variable is Ollama's; any other is mlx's, including the seed's three variables alone (a header
    * written by hand, or by {@code serve --policy mlx-seed}, whose rules mlx runs with the same
    * values: the seed's fixed ones are mlx's defaults), so that {@code --set} of any MLX_* setting
-   * works on it.
+   * works on it. The other policies' names do not overlap.
    */
   public static ServerPolicy of(Map<String, String> env) {
-    return env.keySet().stream().anyMatch(OLLAMA::reads) ? OLLAMA : MLX;
+    for (ServerPolicy p : List.of(OLLAMA, LLAMA_ROUTER, LMSTUDIO)) {
+      if (env.keySet().stream().anyMatch(p::reads)) {
+        return p;
+      }
+    }
+    return MLX;
+  }
+
+  /**
+   * Whether a load that does not fit in the host's memory fails, as against going over it (and the
+   * pressure rule or the host's swap dealing with it): llama.cpp's router spawns a child without
+   * looking at free memory, and the child's allocation fails.
+   */
+  public boolean failsLoadsThatDoNotFit() {
+    return this == LLAMA_ROUTER;
   }
 
   /** The first policy that reads {@code variable}, if any. */
@@ -116,6 +140,8 @@ public enum ServerPolicy {
         yield Settings.readMlx(mlx, table, MLX_SEED);
       }
       case OLLAMA -> OllamaSettings.read(env);
+      case LLAMA_ROUTER -> LlamaRouterSettings.read(env);
+      case LMSTUDIO -> LmStudioSettings.read(env, table);
     };
   }
 
@@ -130,6 +156,8 @@ public enum ServerPolicy {
         yield own;
       }
       case OLLAMA -> OllamaSettings.write(settings);
+      case LLAMA_ROUTER -> LlamaRouterSettings.write(settings);
+      case LMSTUDIO -> LmStudioSettings.write(settings);
     };
   }
 }

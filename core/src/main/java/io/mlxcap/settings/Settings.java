@@ -140,8 +140,8 @@ public record Settings(
    */
   public List<String> warnings(Map<String, String> env) {
     List<String> warnings = new ArrayList<>();
-    if (policy == ServerPolicy.OLLAMA) {
-      return warnings; // no preload, and Ollama has many variables beyond its scheduler's
+    if (policy != ServerPolicy.MLX && policy != ServerPolicy.MLX_SEED) {
+      return warnings; // the warnings below are about MLX_* variables
     }
     if (preloadModels.size() > cache.maxModels()) {
       warnings.add("MLX_PRELOAD_MODELS lists " + preloadModels.size() + " models but MLX_MAX_CACHED_MODELS="
@@ -280,6 +280,29 @@ public record Settings(
         models.add(table.resolve(name).name());
       } catch (InvalidInputException e) {
         throw invalid(Setting.MLX_PRELOAD_MODELS, raw, e.getMessage());
+      }
+    }
+    return List.copyOf(models);
+  }
+
+  /**
+   * The models {@code raw} lists (comma-separated, in order, without repeats) as {@code table}'s
+   * canonical names; null or empty is none. A name the table lacks is refused in one sentence naming
+   * {@code variable}.
+   */
+  static List<String> resolveModels(String variable, String raw, ModelTable table) {
+    Set<String> models = new LinkedHashSet<>();
+    if (raw == null) {
+      return List.of();
+    }
+    for (String entry : raw.split(",")) {
+      String name = entry.strip();
+      if (!name.isEmpty()) {
+        try {
+          models.add(table.resolve(name).name());
+        } catch (InvalidInputException e) {
+          throw new InvalidInputException(variable + "='" + raw + "' is invalid: " + e.getMessage());
+        }
       }
     }
     return List.copyOf(models);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mlxcap.InvalidInputException;
 import io.mlxcap.cache.CachePolicy;
+import io.mlxcap.cache.ManualLoads;
 import io.mlxcap.cache.UnsetKeepAlive;
 import io.mlxcap.cache.VictimOrder;
 import io.mlxcap.model.ModelTable;
@@ -19,11 +20,65 @@ final class ServerPolicyTest {
   private static final ModelTable TABLE = ModelTable.defaults();
 
   private static Settings ollama(String... env) {
+    return read(ServerPolicy.OLLAMA, env);
+  }
+
+  private static Settings read(ServerPolicy policy, String... env) {
     Map<String, String> map = new java.util.HashMap<>();
     for (int i = 0; i < env.length; i += 2) {
       map.put(env[i], env[i + 1]);
     }
-    return Settings.fromEnv(ServerPolicy.OLLAMA, map, TABLE);
+    return Settings.fromEnv(policy, map, TABLE);
+  }
+
+  private static String refusal(ServerPolicy policy, String name, String value) {
+    return assertThrows(InvalidInputException.class, () -> read(policy, name, value), name + "=" + value).getMessage();
+  }
+
+  /** server-models.cpp unload_lru ("models_max <= 0 ... no limit"), --help: --models-max default 4, -np auto = 4, sleep -1. */
+  @Test
+  void llamaRouter_defaultsAndForms_areLlamaServers() {
+    Settings s = read(ServerPolicy.LLAMA_ROUTER);
+    assertEquals(4, s.cache().maxModels());
+    assertEquals(CachePolicy.NO_IDLE_TTL, s.cache().idleTtl());
+    assertEquals(4, s.maxConcurrentRequests());
+    assertEquals(VictimOrder.LEAST_RECENTLY_STARTED, s.cache().victims());
+    assertEquals(ManualLoads.EVICTABLE, s.cache().manualLoads());
+    assertEquals(CachePolicy.NO_PRESSURE_THRESHOLD, s.cache().pressureThreshold());
+    assertTrue(s.policy().failsLoadsThatDoNotFit());
+    assertEquals(CachePolicy.UNLIMITED_MODELS, read(ServerPolicy.LLAMA_ROUTER, "models-max", "0").cache().maxModels());
+    assertEquals(CachePolicy.UNLIMITED_MODELS, read(ServerPolicy.LLAMA_ROUTER, "models-max", "-3").cache().maxModels());
+    assertEquals(Duration.ofSeconds(300), read(ServerPolicy.LLAMA_ROUTER, "sleep-idle-seconds", "300").cache().idleTtl());
+    assertEquals(2, read(ServerPolicy.LLAMA_ROUTER, "parallel", "2").maxConcurrentRequests());
+    assertEquals("sleep-idle-seconds='0' is invalid: llama-server's --sleep-idle-seconds takes -1 (never) or a whole"
+        + " number of seconds >= 1.", refusal(ServerPolicy.LLAMA_ROUTER, "sleep-idle-seconds", "0"));
+    assertEquals("models-max='two' is invalid: llama-server's --models-max takes a whole number (0 or less: no limit).",
+        refusal(ServerPolicy.LLAMA_ROUTER, "models-max", "two"));
+    assertEquals("parallel='0' is invalid: llama-server's --parallel takes -1 (auto, 4 slots) or a whole number >= 1.",
+        refusal(ServerPolicy.LLAMA_ROUTER, "parallel", "0"));
+  }
+
+  /** lmstudio.ai/docs/api/ttl-and-auto-evict: Auto-Evict on, TTL 60 min; parallel-requests: 4 predictions at once. */
+  @Test
+  void lmStudio_defaultsAndForms_areLmStudios() {
+    Settings s = read(ServerPolicy.LMSTUDIO);
+    assertEquals(1, s.cache().maxModels(), "Auto-Evict: one model loaded on demand");
+    assertEquals(Duration.ofMinutes(60), s.cache().idleTtl());
+    assertEquals(4, s.maxConcurrentRequests());
+    assertEquals(ManualLoads.KEPT, s.cache().manualLoads());
+    assertEquals(UnsetKeepAlive.STAYS, s.cache().unsetKeepAlive());
+    assertEquals(List.of(), s.preloadModels());
+    Settings off = read(ServerPolicy.LMSTUDIO, "auto-evict", "off", "idle-ttl", "off", "lms-load", "fast, fast,default");
+    assertEquals(CachePolicy.UNLIMITED_MODELS, off.cache().maxModels());
+    assertEquals(CachePolicy.NO_IDLE_TTL, off.cache().idleTtl());
+    assertEquals(List.of(TABLE.resolve("fast").name(), TABLE.resolve("default").name()), off.preloadModels());
+    assertEquals(Duration.ofSeconds(300), read(ServerPolicy.LMSTUDIO, "idle-ttl", "300s").cache().idleTtl());
+    assertEquals("auto-evict='maybe' is invalid: LM Studio's Auto-Evict is on or off.",
+        refusal(ServerPolicy.LMSTUDIO, "auto-evict", "maybe"));
+    assertTrue(refusal(ServerPolicy.LMSTUDIO, "idle-ttl", "soon").startsWith("idle-ttl='soon' is invalid: write a duration"));
+    assertTrue(refusal(ServerPolicy.LMSTUDIO, "lms-load", "nosuchmodel").startsWith("lms-load='nosuchmodel' is invalid: "));
+    assertEquals("max-concurrent-predictions='0' is invalid: LM Studio's Max Concurrent Predictions is a whole number >= 1.",
+        refusal(ServerPolicy.LMSTUDIO, "max-concurrent-predictions", "0"));
   }
 
   /** envconfig/config.go 126–144 and 274–279, sched.go 86 and 281–289 (3 models without a GPU). */
@@ -73,7 +128,11 @@ final class ServerPolicyTest {
         ollama("OLLAMA_KEEP_ALIVE", "0", "OLLAMA_NUM_PARALLEL", "4", "OLLAMA_MAX_QUEUE", "0"),
         ollama("OLLAMA_KEEP_ALIVE", "1500ms"),
         Settings.fromEnv(ServerPolicy.MLX_SEED, Map.of("MLX_MAX_CACHED_MODELS", "3"), TABLE),
-        Settings.fromEnv(ServerPolicy.MLX, Map.of("MLX_MAX_CACHE_BYTES", "64GiB"), TABLE));
+        Settings.fromEnv(ServerPolicy.MLX, Map.of("MLX_MAX_CACHE_BYTES", "64GiB"), TABLE),
+        read(ServerPolicy.LLAMA_ROUTER), read(ServerPolicy.LLAMA_ROUTER, "models-max", "0", "sleep-idle-seconds", "90",
+            "parallel", "1"),
+        read(ServerPolicy.LMSTUDIO), read(ServerPolicy.LMSTUDIO, "auto-evict", "off", "idle-ttl", "90s", "lms-load", "default"),
+        read(ServerPolicy.LMSTUDIO, "idle-ttl", "1500ms"));
     for (Settings s : all) {
       assertEquals(s, Settings.fromEnv(s.policy(), s.toEnv(), TABLE), s.toString());
       assertEquals(s.policy().variables(), List.copyOf(s.toEnv().keySet()));
@@ -102,6 +161,8 @@ final class ServerPolicyTest {
     assertEquals(ServerPolicy.MLX, ServerPolicy.of(Map.of("MLX_MAX_CACHED_MODELS", "2", "MLX_CACHE_CLEANUP_INTERVAL_SEC", "600",
         "MLX_PRELOAD_MODELS", "fast")));
     assertEquals(ServerPolicy.MLX, ServerPolicy.of(Map.of()));
+    assertEquals(ServerPolicy.LLAMA_ROUTER, ServerPolicy.of(read(ServerPolicy.LLAMA_ROUTER).toEnv()));
+    assertEquals(ServerPolicy.LMSTUDIO, ServerPolicy.of(read(ServerPolicy.LMSTUDIO).toEnv()));
     Settings seed = Settings.fromEnv(ServerPolicy.MLX_SEED, Map.of("MLX_MAX_CACHED_MODELS", "3"), TABLE);
     Settings asMlx = Settings.fromEnv(ServerPolicy.of(seed.toEnv()), seed.toEnv(), TABLE);
     assertEquals(seed.cache(), asMlx.cache(), "the seed's fixed values are mlx's defaults");

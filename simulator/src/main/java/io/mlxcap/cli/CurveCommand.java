@@ -38,14 +38,18 @@ final class CurveCommand implements Runnable {
     try (TraceReader reader = TraceReader.open(trace, TraceReader.Mode.STRICT)) {
       header = reader.header();
     }
-    io.mlxcap.settings.ServerPolicy recordedBy = io.mlxcap.settings.ServerPolicy.of(header.settings());
-    if (recordedBy != io.mlxcap.settings.ServerPolicy.MLX) {
-      // The one pass counts LRU stack distances: exact for least-recently-used victims only.
-      throw new io.mlxcap.InvalidInputException(trace + " was recorded under policy " + recordedBy.id()
-          + ", whose victims are not the least recently used, and curve's one pass is exact only for LRU; use sweep --policy "
-          + recordedBy.id() + " --grid " + recordedBy.variables().get(0) + "=1..N instead.");
-    }
     ModelTable table = models != null ? ModelTable.load(models) : header.models().orElse(ModelTable.defaults());
+    io.mlxcap.settings.ServerPolicy recordedBy = io.mlxcap.settings.ServerPolicy.of(header.settings());
+    io.mlxcap.cache.CachePolicy rules = Settings.fromEnv(recordedBy, header.settings(), table).cache();
+    if (rules.victims() != io.mlxcap.cache.VictimOrder.LEAST_RECENTLY_USED
+        || rules.manualLoads() != io.mlxcap.cache.ManualLoads.EVICTABLE) {
+      // The one pass counts LRU stack distances over every model: exact only when the cap counts all
+      // models and takes the least recently used.
+      throw new io.mlxcap.InvalidInputException(trace + " was recorded under policy " + recordedBy.id()
+          + ", whose cap does not take the least recently used of all models, and curve's one pass is exact only"
+          + " for that; use sweep --policy " + recordedBy.id() + " --grid " + recordedBy.variables().get(0)
+          + "=... instead.");
+    }
     Settings settings = SimulateCommand.settingsFor(header, overrides, table, spec.commandLine().getErr());
     LruCurve.Result curve;
     try (RequestSource source = RequestSource.of(TraceReader.open(trace, TraceReader.Mode.STRICT))) {

@@ -55,6 +55,18 @@ final class MemoryMeter {
     grownBytes += grown;
   }
 
+  /** A load of model {@code model} holding {@code footprint} failed: it holds nothing now. */
+  void loadFailed(int model, long footprint) {
+    loadingBytes -= footprint;
+    present[model] = false;
+    residency++;
+  }
+
+  /** What the RSS is with {@code residentBytes} of models resident, before the next {@link #note}. */
+  long rssWith(long residentBytes) {
+    return baseBytes + residentBytes + loadingBytes + kvBytes + grownBytes;
+  }
+
   /** Model {@code model} was evicted. */
   void evicted(int model) {
     present[model] = false;

@@ -12,6 +12,8 @@ import java.util.Map;
  * @param endNanos when the last request finished: the end of the window means are taken over
  * @param meanRssBytes time-weighted mean RSS over [0, end]
  * @param aboveLineNanos how long RSS was above {@code ramLineBytes}
+ * @param rejectedLoadFailed requests whose model's load failed (under a policy that loads what does not fit)
+ * @param loadsFailed loads that failed, for the same reason
  */
 public record SimResult(
     SizeRange.Estimate estimate,
@@ -19,6 +21,8 @@ public record SimResult(
     long served,
     long rejectedQueueFull,
     long rejectedTooLarge,
+    long rejectedLoadFailed,
+    long loadsFailed,
     long rejectedOverContext,
     long hits,
     long coldStarts,
@@ -47,9 +51,9 @@ public record SimResult(
     return loads.values().stream().mapToLong(Long::longValue).sum();
   }
 
-  /** Requests refused for any reason: queue full, model larger than the budget, past the model's context. */
+  /** Requests refused for any reason: queue full, model larger than the budget, its load failed, past the model's context. */
   public long rejected() {
-    return rejectedQueueFull + rejectedTooLarge + rejectedOverContext;
+    return rejectedQueueFull + rejectedTooLarge + rejectedLoadFailed + rejectedOverContext;
   }
 
   /** Evictions of every reason. */

@@ -103,6 +103,10 @@ public final class Simulation {
   private long unrecordedLoads;
   /** Generations sharing the cores, when the host's profile says they slow each other; null when they do not. */
   private final ProcessorSharing sharing;
+  /** Why each model's load in progress will fail, or null when it will not. */
+  private final String[] failing;
+  /** What each model's load in progress holds: its footprint, or for a failing load what was free. */
+  private final long[] failingHolds;
   /** What each model's first service after a load takes beyond its usual one. */
   private final long[] coldExtra;
   /** Who wants to see the core's decisions (a replay compared with a recording); null when nobody. */
@@ -113,6 +117,8 @@ public final class Simulation {
   private long served;
   private long rejectedQueue;
   private long rejectedTooLarge;
+  private long rejectedLoadFailed;
+  private long loadsFailed;
   private long rejectedOverContext;
   private long hits;
   private long cold;
@@ -157,6 +163,8 @@ public final class Simulation {
     }
     loadClock = host.loadClock(names, modelBytes);
     sharing = host.service().slowdownPerGeneration() > 0 ? new ProcessorSharing(host.service()) : null;
+    failing = new String[n];
+    failingHolds = new long[n];
     coldExtra = new long[n];
     for (int i = 0; i < n; i++) {
       coldExtra[i] = host.service().coldExtraNanos(names[i]);
@@ -273,6 +281,14 @@ public final class Simulation {
 
   private void loadDone(int model, long now) {
     loadsInFlight--;
+    if (failing[model] != null) {
+      String error = failing[model];
+      failing[model] = null;
+      memory.loadFailed(model, failingHolds[model]);
+      handle(lifecycle.loadFailed(names[model], error, now), now);
+      checkPressure(now);
+      return;
+    }
     memory.loadDone(loadFootprint[model], host.growthPerLoadBytes());
     long bytes = recorded != null && loadingReported[model] >= 0 ? loadingReported[model] : modelBytes[model];
     handle(lifecycle.loadSucceeded(names[model], bytes, now), now);
@@ -375,7 +391,11 @@ public final class Simulation {
 
     @Override
     public void rejected(Rejected e) {
-      rejectedTooLarge++;
+      if (e.reason() == CacheEvent.RejectReason.LOAD_FAILED) {
+        rejectedLoadFailed++;
+      } else {
+        rejectedTooLarge++;
+      }
       slots.free((int) e.requestId());
     }
 
@@ -385,8 +405,19 @@ public final class Simulation {
       loadsByCause[e.cause().ordinal()]++;
       modelLoads[model]++;
       loadsInFlight++;
-      memory.loadStarted(model, loadFootprint[model]);
-      queue.add(now + loadNanos(model, evictedForLoad), LOAD_DONE, model);
+      long took = loadNanos(model, evictedForLoad);
+      long free = Math.max(0, host.ramBytes() - host.otherBytes() - memory.rssWith(cache.residentBytes()));
+      long holds = loadFootprint[model];
+      if (settings.policy().failsLoadsThatDoNotFit() && loadFootprint[model] > free) {
+        // The server loads without looking: the load reads until the free memory is gone, then fails.
+        failing[model] = names[model] + " needs " + io.mlxcap.ByteSize.format(loadFootprint[model]) + " to load but "
+            + io.mlxcap.ByteSize.format(free) + " of the host's memory is free";
+        took = Math.round(took * (free / (double) loadFootprint[model]));
+        holds = free;
+      }
+      failingHolds[model] = holds;
+      memory.loadStarted(model, holds);
+      queue.add(now + took, LOAD_DONE, model);
       evictedForLoad = 0;
       if (e.requestId() != CacheEvent.NO_REQUEST) {
         slots.missed((int) e.requestId());
@@ -400,7 +431,7 @@ public final class Simulation {
 
     @Override
     public void loadFailed(LoadFailed e) {
-      throw new IllegalStateException("the simulator never fails a load, yet the core reported " + e);
+      loadsFailed++; // only a load the simulator failed itself: one that does not fit, under a policy that tries anyway
     }
 
     @Override
@@ -507,7 +538,8 @@ public final class Simulation {
       models.add(new SimResult.ModelResult(names[i], modelRequests[i], modelHits[i], modelCold[i], modelLoads[i],
           modelEvictions[i], modelColdWait[i]));
     }
-    return new SimResult(estimate, requests, served, rejectedQueue, rejectedTooLarge, rejectedOverContext, hits, cold,
+    return new SimResult(estimate, requests, served, rejectedQueue, rejectedTooLarge, rejectedLoadFailed, loadsFailed,
+        rejectedOverContext, hits, cold,
         memory.peak(), memory.peakAt(), memory.peakModels(), memory.mean(end), memory.ramLine(), memory.aboveLine(), end,
         loads, evictions, preloadsSkipped, coldWait, latency, queueWait, models, memory.timeline(end));
   }

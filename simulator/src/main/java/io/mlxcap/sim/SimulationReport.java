@@ -57,8 +57,10 @@ public final class SimulationReport {
 
   private static String rejected(SimResult e) {
     long rejected = e.rejected();
-    return rejected == 0 ? "" : String.format(Locale.ROOT, "; %d rejected (queue full %d, too large %d, over context %d)",
-        rejected, e.rejectedQueueFull(), e.rejectedTooLarge(), e.rejectedOverContext());
+    return rejected == 0 ? "" : String.format(Locale.ROOT, "; %d rejected (queue full %d, too large %d,%s over context %d)",
+        rejected, e.rejectedQueueFull(), e.rejectedTooLarge(),
+        e.rejectedLoadFailed() == 0 ? "" : " load failed " + e.rejectedLoadFailed() + " (" + e.loadsFailed() + " loads),",
+        e.rejectedOverContext());
   }
 
   private static String nonZero(Map<String, Long> counts) {
@@ -138,8 +140,13 @@ public final class SimulationReport {
     root.put("host", host);
     root.put("requests", e.requests());
     root.put("served", e.served());
-    root.put("rejected", Ordered.map("queue_full", e.rejectedQueueFull(), "too_large", e.rejectedTooLarge(),
-        "over_context", e.rejectedOverContext()));
+    Map<String, Object> rejected = new LinkedHashMap<>(Ordered.map("queue_full", e.rejectedQueueFull(), "too_large",
+        e.rejectedTooLarge(), "over_context", e.rejectedOverContext()));
+    if (p.settings().policy().failsLoadsThatDoNotFit()) {
+      rejected.put("load_failed", e.rejectedLoadFailed()); // only this policy's files have it: the others never fail a load
+      root.put("loads_failed", e.loadsFailed());
+    }
+    root.put("rejected", rejected);
     root.put("span_s", e.endNanos() / 1e9);
     root.put("peak_rss_bytes", bounds(SimResult::peakRssBytes));
     root.put("peak_at_s", Ordered.map("low", p.low().peakAtNanos() / 1e9, "expected", e.peakAtNanos() / 1e9,

@@ -30,6 +30,8 @@ public record Row(
     long served,
     long rejectedQueueFull,
     long rejectedTooLarge,
+    long rejectedLoadFailed,
+    long loadsFailed,
     long rejectedOverContext,
     long hits,
     long coldStarts,
@@ -57,7 +59,7 @@ public record Row(
     return new Row(index, configuration, p.settings(), p.host(), ramLine, budget,
         Bounds.of(p, SimResult::peakRssBytes), Bounds.of(p, r -> Math.round(r.meanRssBytes())),
         Bounds.of(p, SimResult::aboveLineNanos), e.requests(), e.served(), e.rejectedQueueFull(),
-        e.rejectedTooLarge(), e.rejectedOverContext(), e.hits(), e.coldStarts(), e.loads(), e.evictions(),
+        e.rejectedTooLarge(), e.rejectedLoadFailed(), e.loadsFailed(), e.rejectedOverContext(), e.hits(), e.coldStarts(), e.loads(), e.evictions(),
         q(e.coldWait(), 0.5), q(e.coldWait(), 0.95), q(e.coldWait(), 0.99),
         q(e.latency(), 0.5), q(e.latency(), 0.95), q(e.latency(), 0.99), e.endNanos(), p.high().peakModels());
   }
@@ -71,9 +73,9 @@ public record Row(
     return loads.values().stream().mapToLong(Long::longValue).sum();
   }
 
-  /** Requests refused: queue full, model larger than the byte budget, or past the model's context. */
+  /** Requests refused: queue full, model larger than the byte budget, its load failed, or past the model's context. */
   public long refused() {
-    return rejectedQueueFull + rejectedTooLarge + rejectedOverContext;
+    return rejectedQueueFull + rejectedTooLarge + rejectedLoadFailed + rejectedOverContext;
   }
 
   /** Hours the trace spans (at least a second, so rates stay finite). */

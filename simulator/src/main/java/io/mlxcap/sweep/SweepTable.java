@@ -130,6 +130,10 @@ public final class SweepTable {
     v.put("refused_queue_full", r.rejectedQueueFull());
     v.put("refused_too_large", r.rejectedTooLarge());
     v.put("refused_over_context", r.rejectedOverContext());
+    if (r.settings().policy().failsLoadsThatDoNotFit()) {
+      v.put("refused_load_failed", r.rejectedLoadFailed());
+      v.put("loads_failed", r.loadsFailed());
+    }
     v.put("hits", r.hits());
     v.put("cold_starts", r.coldStarts());
     v.put("cold_starts_per_hour", round(r.coldStartsPerHour()));

@@ -132,7 +132,8 @@ final class CliTest {
     Path trace = Files.writeString(dir.resolve("p.jsonl"), "{\"type\":\"request\",\"t_ms\":0,\"model\":\"fast\"}\n");
     Result unknown = run("simulate", "--trace", trace.toString(), "--policy", "vllm");
     assertEquals(2, unknown.code());
-    assertEquals("mlxcap: --policy vllm: not a policy mlxcap knows; policies: mlx, mlx-seed, ollama.", unknown.err().strip());
+    assertEquals("mlxcap: --policy vllm: not a policy mlxcap knows; policies: mlx, mlx-seed, ollama, llama-router,"
+        + " lmstudio.", unknown.err().strip());
     Result other = run("simulate", "--trace", trace.toString(), "--policy", "ollama", "--set", "MLX_MAX_CACHED_MODELS=3");
     assertEquals(2, other.code());
     assertTrue(other.err().startsWith("mlxcap: --set MLX_MAX_CACHED_MODELS: a setting of policy mlx, not of ollama"
@@ -170,6 +171,56 @@ final class CliTest {
     assertEquals(List.of("phi3.5:1", "qwen2.5:0"), evictionsOf(mlxModels, "phi3.5", "qwen2.5"), mlxModels);
   }
 
+  /**
+   * LM Studio's Auto-Evict keeps one model loaded on demand: fast, default, fast is three cold starts
+   * with it on and two with it off; the columns are LM Studio's settings.
+   */
+  @Test
+  void sweep_underLmStudio_gridsAutoEvict() throws Exception {
+    Path trace = Files.writeString(dir.resolve("lm.jsonl"), String.join("\n",
+        "{\"type\":\"request\",\"t_ms\":0,\"model\":\"fast\"}",
+        "{\"type\":\"request\",\"t_ms\":20000,\"model\":\"default\"}",
+        "{\"type\":\"request\",\"t_ms\":40000,\"model\":\"fast\"}", ""));
+    Result r = run("sweep", "--trace", trace.toString(), "--policy", "lmstudio", "--grid", "auto-evict=on,off",
+        "--threads", "1", "-o", dir.resolve("lms").toString());
+    assertEquals(0, r.code(), r.err());
+    List<String> csv = Files.readAllLines(dir.resolve("lms/sweep.csv"));
+    assertTrue(csv.get(0).startsWith("index,label,auto-evict,idle-ttl,max-concurrent-predictions,lms-load,host_ram,"),
+        csv.get(0));
+    int cold = List.of(csv.get(0).split(",")).indexOf("cold_starts");
+    assertEquals(List.of("3", "2"), csv.subList(1, 3).stream().map(l -> l.split(",")[cold]).toList(), csv.toString());
+    Result curve = run("curve", "--trace", writeHeader("lmh.jsonl", "{\"auto-evict\":\"on\"}").toString());
+    assertEquals(2, curve.code());
+    assertTrue(curve.err().contains("recorded under policy lmstudio, whose cap does not take the least recently used"),
+        curve.err());
+  }
+
+  /** llama.cpp's router in its own flags; a value it would refuse is one sentence naming the flag. */
+  @Test
+  void simulate_underLlamaRouter_speaksItsFlags() throws Exception {
+    Path trace = Files.writeString(dir.resolve("lr.jsonl"), "{\"type\":\"request\",\"t_ms\":0,\"model\":\"fast\"}\n");
+    Result r = run("simulate", "--trace", trace.toString(), "--policy", "llama-router", "--set", "models-max=1",
+        "-o", dir.resolve("lr").toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("settings       policy llama-router: models-max=1 sleep-idle-seconds=-1 parallel=4"),
+        r.out());
+    String summary = Files.readString(dir.resolve("lr/summary.json"));
+    assertTrue(summary.contains("\"load_failed\" : 0"), summary);
+    Result bad = run("simulate", "--trace", trace.toString(), "--policy", "llama-router", "--set", "sleep-idle-seconds=0");
+    assertEquals(2, bad.code());
+    assertEquals("mlxcap: sleep-idle-seconds='0' is invalid: llama-server's --sleep-idle-seconds takes -1 (never) or a"
+        + " whole number of seconds >= 1.", bad.err().strip());
+    Result other = run("simulate", "--trace", trace.toString(), "--policy", "llama-router", "--set", "OLLAMA_KEEP_ALIVE=1m");
+    assertTrue(other.err().startsWith("mlxcap: --set OLLAMA_KEEP_ALIVE: a setting of policy ollama, not of llama-router"
+        + " (use --policy ollama); llama-router's settings: models-max, sleep-idle-seconds, parallel."), other.err());
+  }
+
+  private Path writeHeader(String name, String settings) throws Exception {
+    return Files.writeString(dir.resolve(name), String.join("\n",
+        "{\"type\":\"header\",\"format\":\"mlxcap-trace\",\"version\":1,\"settings\":" + settings + "}",
+        "{\"type\":\"request\",\"t_ms\":0,\"model\":\"fast\"}", ""));
+  }
+
   @Test
   void sweep_underOllama_gridsOllamasSettings_andWritesThemAsColumns() throws Exception {
     Path trace = Files.writeString(dir.resolve("w.jsonl"), String.join("\n",
@@ -204,9 +255,9 @@ final class CliTest {
         + " OLLAMA_NUM_PARALLEL=2 OLLAMA_MAX_QUEUE=9"), r.out());
     Result curve = run("curve", "--trace", trace.toString());
     assertEquals(2, curve.code());
-    assertEquals("mlxcap: " + trace + " was recorded under policy ollama, whose victims are not the least recently used, and"
-        + " curve's one pass is exact only for LRU; use sweep --policy ollama --grid OLLAMA_MAX_LOADED_MODELS=1..N instead.",
-        curve.err().strip());
+    assertEquals("mlxcap: " + trace + " was recorded under policy ollama, whose cap does not take the least recently used"
+        + " of all models, and curve's one pass is exact only for that; use sweep --policy ollama --grid"
+        + " OLLAMA_MAX_LOADED_MODELS=... instead.", curve.err().strip());
     Result mlx = run("simulate", "--trace", trace.toString(), "--policy", "mlx", "-o", dir.resolve("h2").toString());
     assertEquals(0, mlx.code(), mlx.err());
     assertTrue(mlx.out().contains("settings       MLX_MAX_CACHED_MODELS=2 "), mlx.out());

@@ -73,6 +73,33 @@ final class SimulationTest {
     assertEquals(2_375_000_000L, r.models().get(0).coldWait().max());
   }
 
+  /**
+   * llama.cpp's router spawns a child without looking at free memory: on a 48 GiB host with 8 GiB
+   * taken by others, fast and default fit and reasoning does not, so its load fails and its request is
+   * refused (models-max 4 evicts nothing); mlx on the same host loads it and goes over (no failure:
+   * the pressure rule or swap deals with that).
+   */
+  @Test
+  void underLlamaRouter_aLoadThatDoesNotFitFails_andItsRequestIsRefused() {
+    HostProfile small = new HostProfile(48L << 30, 8L << 30, 1_000_000_000L, 2e9, Duration.ofSeconds(1), 0);
+    RequestSource.InMemory requests = trace(
+        0.0, "fast", 0, 0, 1.0,
+        10.0, "default", 0, 0, 1.0,
+        40.0, "reasoning", 0, 0, 1.0,
+        90.0, "fast", 0, 0, 1.0);
+    Settings router = Settings.fromEnv(io.mlxcap.settings.ServerPolicy.LLAMA_ROUTER, Map.of(), TABLE);
+    SimResult r = new Simulation(router, TABLE, small, SizeRange.Estimate.EXPECTED, 100_000_000_000L).run(requests.replay());
+    assertEquals(1, r.loadsFailed());
+    assertEquals(1, r.rejectedLoadFailed());
+    assertEquals(3, r.served());
+    assertEquals(1, r.hits(), "fast is still resident after the failed load");
+    assertEquals((48L << 30) - (8L << 30), r.peakRssBytes(), "the failing load held all the memory that was free, no more");
+    SimResult mlx = new Simulation(settings(), TABLE, small, SizeRange.Estimate.EXPECTED, 100_000_000_000L)
+        .run(requests.replay());
+    assertEquals(0, mlx.loadsFailed());
+    assertEquals(4, mlx.served());
+  }
+
   @Test
   void serviceFromTokensWhenNotRecorded_andDefaultsWhenUnknown() {
     SimResult r = run(settings(), trace(0.0, "fast", 2000, 100, null));
