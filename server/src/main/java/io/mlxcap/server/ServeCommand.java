@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
         + "holding them in the shared cache core under the --policy settings of the environment (MLX_* by default), and record every "
         + "request as a v1 trace. On SIGTERM or Ctrl-C it drains: new requests get 503, requests in flight get"
         + " --drain to finish, the rest are cancelled and recorded so, and the trace gets its end line.%n%n"
-        + "Environment: the settings of --policy (MLX_* for mlx, OLLAMA_* for ollama; README lists them); MLX_API_KEY, a key every endpoint"
+        + "Environment: the settings of --policy (MLX_* for mlx, OLLAMA_* for ollama, models-max etc. for llama-router "
+        + "and auto-evict etc. for lmstudio, by those names; README lists them); MLX_API_KEY, a key every endpoint"
         + " but /health then wants as Authorization: Bearer <key> (empty or unset: no key); MLX_ALLOWED_ORIGINS,"
         + " comma-separated browser origins allowed beyond loopback (* for any), like Ollama's OLLAMA_ORIGINS.")
 final class ServeCommand implements Runnable {
@@ -35,8 +36,11 @@ final class ServeCommand implements Runnable {
   @Option(names = "--policy", defaultValue = "mlx", paramLabel = "NAME",
       description = "Whose server's rules to run and read from the environment: mlx (the MLX_* settings), mlx-seed "
           + "(the seed's three MLX_* variables and its 95%% rule) or ollama (OLLAMA_MAX_LOADED_MODELS, OLLAMA_KEEP_ALIVE, "
-          + "OLLAMA_NUM_PARALLEL, OLLAMA_MAX_QUEUE; the idle model with the shortest keep-alive goes first). The trace "
-          + "header records that policy's settings, so validate replays the same policy. Default: ${DEFAULT-VALUE}.")
+          + "OLLAMA_NUM_PARALLEL, OLLAMA_MAX_QUEUE; the idle model with the shortest keep-alive goes first), llama-router "
+          + "(llama-server's models-max, sleep-idle-seconds, parallel; the model whose latest request started first goes) "
+          + "or lmstudio (auto-evict, idle-ttl, max-concurrent-predictions, lms-load; one model loaded on demand, the "
+          + "lms-load ones kept; OpenAI requests may carry LM Studio's ttl). The trace header records that policy's "
+          + "settings, so validate replays the same policy. Default: ${DEFAULT-VALUE}.")
   String policy;
 
   @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "ADDRESS", description = "Address to bind. Default: ${DEFAULT-VALUE}.")

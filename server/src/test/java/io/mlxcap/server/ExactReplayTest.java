@@ -95,11 +95,49 @@ final class ExactReplayTest {
   @ParameterizedTest(name = "ollama, {0} parallel, seed {1}")
   @CsvSource({"1,909", "2,1010", "4,1111"})
   void underOllama_recordedTiming_makesTheServersDecisions_inOrder(int parallel, long seed) throws Exception {
-    Path recording = dir.resolve("recorded-ollama.jsonl");
+    List<String> decisions = replaysExactly(io.mlxcap.settings.ServerPolicy.OLLAMA, seed, "OLLAMA_MAX_LOADED_MODELS", "2",
+        "OLLAMA_KEEP_ALIVE", "3s", "OLLAMA_NUM_PARALLEL", "" + parallel);
+    assertTrue(decisions.stream().filter(d -> d.contains("max_models")).count() >= 3,
+        "the cap made room several times: " + decisions);
+  }
+
+  /**
+   * Under llama.cpp's router (serve --policy llama-router): the model whose latest request started
+   * first goes, --sleep-idle-seconds frees idle models, parallel slots are the workers.
+   */
+  @ParameterizedTest(name = "llama-router, {0} parallel, seed {1}")
+  @CsvSource({"1,1212", "2,1313", "4,1414"})
+  void underLlamaRouter_recordedTiming_makesTheServersDecisions_inOrder(int parallel, long seed) throws Exception {
+    List<String> decisions = replaysExactly(io.mlxcap.settings.ServerPolicy.LLAMA_ROUTER, seed, "models-max", "2",
+        "sleep-idle-seconds", "1", "parallel", "" + parallel);
+    assertTrue(decisions.stream().filter(d -> d.contains("max_models")).count() >= 3,
+        "the cap made room several times: " + decisions);
+  }
+
+  /**
+   * Under LM Studio's rules (serve --policy lmstudio): Auto-Evict keeps one model loaded on demand,
+   * the one loaded with lms load stays through all of it, requests' TTLs expire the others.
+   */
+  @ParameterizedTest(name = "lmstudio, {0} predictions at once, seed {1}")
+  @CsvSource({"1,1515", "2,1616", "4,1717"})
+  void underLmStudio_recordedTiming_makesTheServersDecisions_inOrder(int parallel, long seed) throws Exception {
+    List<String> decisions = replaysExactly(io.mlxcap.settings.ServerPolicy.LMSTUDIO, seed, "auto-evict", "on",
+        "idle-ttl", "2s", "max-concurrent-predictions", "" + parallel, "lms-load", "fast");
+    assertTrue(decisions.stream().filter(d -> d.contains("max_models")).count() >= 3,
+        "Auto-Evict made room several times: " + decisions);
+    assertTrue(decisions.stream().noneMatch(d -> d.contains("phi3.5") && d.startsWith("evict")),
+        "the model loaded by hand stayed: " + decisions);
+  }
+
+  /**
+   * Records the workload of {@code seed} on a real server under {@code policy} with {@code env}, then
+   * requires the replay with recorded timing to make the same decisions in the same order; returns them.
+   */
+  private List<String> replaysExactly(io.mlxcap.settings.ServerPolicy policy, long seed, String... env) throws Exception {
+    Path recording = dir.resolve("recorded-" + policy.id() + ".jsonl");
     Driver.Summary seen;
-    try (TestServer s = TestServer.start(recording, "OLLAMA_MAX_LOADED_MODELS", "2", "OLLAMA_KEEP_ALIVE", "3s",
-        "OLLAMA_NUM_PARALLEL", "" + parallel)) {
-      assertEquals(io.mlxcap.settings.ServerPolicy.OLLAMA, s.host.settings().policy());
+    try (TestServer s = TestServer.start(recording, env)) {
+      assertEquals(policy, s.host.settings().policy());
       Driver driver = new Driver(new Driver.Options(URI.create("http://127.0.0.1:" + s.port), Driver.Api.OLLAMA, 1, 0,
           null, 1, dir.resolve("client.jsonl")));
       seen = driver.run(driver.requests(workload(seed, true)), i -> { });
@@ -107,14 +145,13 @@ final class ExactReplayTest {
     }
     assertEquals(seen.sent(), seen.ok(), Driver.describe(seen).toString());
     try (TraceReader r = TraceReader.open(recording, TraceReader.Mode.STRICT)) {
-      assertEquals(java.util.Set.copyOf(io.mlxcap.settings.ServerPolicy.OLLAMA.variables()), r.header().settings().keySet());
+      assertEquals(java.util.Set.copyOf(policy.variables()), r.header().settings().keySet());
     }
     Validation.Result v = Validation.run(recording, null, Validation.Tolerances.DEFAULT, Validation.Timing.RECORDED);
-    String table = String.join("\n", Validation.describe(v, 5, 10)) + "\n(seed " + seed + ")";
+    String table = String.join("\n", Validation.describe(v, 5, 10)) + "\n(" + policy.id() + ", seed " + seed + ")";
     assertEquals(-1, v.firstDivergence(), table);
     assertEquals(0, v.unrecordedLoads(), table);
-    assertTrue(v.recorded().stream().filter(d -> d.contains("max_models")).count() >= 3,
-        "the cap made room several times: " + v.recorded());
+    return v.recorded();
   }
 
   private static long ticks(Path recording) {

@@ -153,6 +153,23 @@ final class Body {
     return seconds * 1e9 >= Long.MAX_VALUE ? io.mlxcap.cache.ModelCache.KEEP_ALIVE_FOREVER : Math.round(seconds * 1e9);
   }
 
+  /**
+   * LM Studio's {@code ttl}: how many seconds the model may stay idle after this request
+   * (lmstudio.ai/docs/api/ttl-and-auto-evict); {@link io.mlxcap.cache.ModelCache#KEEP_ALIVE_DEFAULT}
+   * when absent.
+   */
+  long ttl() {
+    JsonNode value = node.get("ttl");
+    if (value == null || value.isNull()) {
+      return io.mlxcap.cache.ModelCache.KEEP_ALIVE_DEFAULT;
+    }
+    if (!value.isNumber() || value.asDouble() < 0 || Double.isNaN(value.asDouble())) {
+      throw new BadRequest("'ttl' must be a number of seconds >= 0, was " + value);
+    }
+    double nanos = value.asDouble() * 1e9;
+    return nanos >= Long.MAX_VALUE ? io.mlxcap.cache.ModelCache.KEEP_ALIVE_FOREVER : Math.round(nanos);
+  }
+
   /** Seconds of a Go-style duration ("1h30m", "5m", "2.5s", "300ms", or a bare number of seconds); NaN if not one. */
   private static double goDurationSeconds(String text) {
     java.util.regex.Matcher whole = java.util.regex.Pattern.compile("-?\\d+(\\.\\d+)?").matcher(text);

@@ -56,8 +56,10 @@ final class OpenAiApi {
     boolean stream = body.bool("stream", false);
     ModelSpec spec = host.resolve(asked);
     long created = Instant.now().getEpochSecond();
-    ModelHost.Admission admission = host.admit(asked, spec, Answering.promptTokens(prompt), maxTokens,
-        ModelCache.KEEP_ALIVE_DEFAULT);
+    // LM Studio's OpenAI endpoints take a ttl (seconds idle before unloading); the others have no such field.
+    long keepAlive = host.settings().policy() == io.mlxcap.settings.ServerPolicy.LMSTUDIO ? body.ttl()
+        : ModelCache.KEEP_ALIVE_DEFAULT;
+    ModelHost.Admission admission = host.admit(asked, spec, Answering.promptTokens(prompt), maxTokens, keepAlive);
     answering.whenStarted(ctx, admission,
         lease -> answer(ctx, lease, chat, (chat ? "chatcmpl-" : "cmpl-") + lease.id(), created, asked, ask, stream));
   }
