@@ -102,6 +102,43 @@ public enum ServerPolicy {
     return Arrays.stream(values()).filter(p -> p.variables.contains(variable)).findFirst();
   }
 
+  /**
+   * How a user of this server sets {@code changed} (variable to value, in this policy's names): the
+   * lines a report gives to copy. Environment variables for mlx and Ollama, llama-server's flags for the
+   * router, LM Studio's switches (it has no variables) and {@code lms load} for its manual loads.
+   */
+  public List<String> howToSet(Map<String, String> changed) {
+    List<String> lines = new java.util.ArrayList<>();
+    switch (this) {
+      case MLX, MLX_SEED, OLLAMA -> changed.forEach((k, v) -> lines.add("export " + k + "=" + (v.isEmpty() ? "''" : v)));
+      case LLAMA_ROUTER -> {
+        StringBuilder line = new StringBuilder("llama-server --models-dir DIR");
+        changed.forEach((k, v) -> line.append(" --").append(k).append(' ').append(v));
+        lines.add(line.append("   # router mode: no --model").toString());
+      }
+      case LMSTUDIO -> changed.forEach((k, v) -> {
+        switch (k) {
+          case LmStudioSettings.AUTO_EVICT ->
+              lines.add("# Developer > Server Settings: Auto-Evict (only keep last JIT loaded model) " + v);
+          case LmStudioSettings.IDLE_TTL -> lines.add(v.equals("off")
+              ? "# Developer > Server Settings: Auto unload unused JIT loaded models off"
+              : "# Developer > Server Settings: Auto unload unused JIT loaded models on, Max idle TTL " + v);
+          case LmStudioSettings.PARALLEL -> lines.add("# each model's load settings: Max Concurrent Predictions " + v);
+          default -> {
+            if (v.isEmpty()) {
+              lines.add("# load nothing by hand before the traffic");
+            } else {
+              for (String model : v.split(",")) {
+                lines.add("lms load " + model);
+              }
+            }
+          }
+        }
+      });
+    }
+    return lines;
+  }
+
   /** Whether {@code variable} is one of this policy's settings. */
   public boolean reads(String variable) {
     return variables.contains(variable);

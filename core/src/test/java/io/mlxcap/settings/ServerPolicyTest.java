@@ -170,6 +170,27 @@ final class ServerPolicyTest {
     assertEquals(seed.maxQueue(), asMlx.maxQueue());
   }
 
+  /** A report's lines to copy are each server's own way of setting things. */
+  @Test
+  void howToSet_isEachServersOwnWay() {
+    Map<String, String> one = new java.util.LinkedHashMap<>();
+    one.put("OLLAMA_KEEP_ALIVE", "-1");
+    assertEquals(List.of("export OLLAMA_KEEP_ALIVE=-1"), ServerPolicy.OLLAMA.howToSet(one));
+    assertEquals(List.of("export MLX_PRELOAD_MODELS=''"), ServerPolicy.MLX.howToSet(Map.of("MLX_PRELOAD_MODELS", "")));
+    Map<String, String> router = new java.util.LinkedHashMap<>();
+    router.put("models-max", "2");
+    router.put("sleep-idle-seconds", "300");
+    assertEquals(List.of("llama-server --models-dir DIR --models-max 2 --sleep-idle-seconds 300   # router mode: no --model"),
+        ServerPolicy.LLAMA_ROUTER.howToSet(router));
+    Map<String, String> lm = new java.util.LinkedHashMap<>();
+    lm.put("auto-evict", "off");
+    lm.put("idle-ttl", "5m");
+    lm.put("lms-load", "a,b");
+    assertEquals(List.of("# Developer > Server Settings: Auto-Evict (only keep last JIT loaded model) off",
+        "# Developer > Server Settings: Auto unload unused JIT loaded models on, Max idle TTL 5m", "lms load a",
+        "lms load b"), ServerPolicy.LMSTUDIO.howToSet(lm));
+  }
+
   @Test
   void aSettingOfAnotherPolicy_namesThePolicyThatHasIt() {
     InvalidInputException e = assertThrows(InvalidInputException.class,

@@ -31,13 +31,13 @@ final class SweepOptions {
   Path trace;
 
   @Option(names = "--grid", paramLabel = "NAME=VALUES",
-      description = "An axis: an MLX_* setting or host parameter (host-ram, host-other, runtime-base, load-bandwidth, "
+      description = "An axis: a setting of the policy (MLX_* for mlx) or a host parameter (host-ram, host-other, runtime-base, load-bandwidth, "
           + "load-overhead, load-transient, load-growth) and its values, comma-separated; whole-number ranges like 1..8. "
           + "MLX_PRELOAD_MODELS values are separated by ';' (an empty value is no preload). Repeat for more axes.")
   List<String> grid = new ArrayList<>();
 
-  @Option(names = "--set", paramLabel = "MLX_VAR=VALUE",
-      description = "A setting for every configuration (on top of the trace's own), e.g. --set MLX_MAX_CONCURRENT_REQUESTS=2.")
+  @Option(names = "--set", paramLabel = "NAME=VALUE",
+      description = "A setting of the policy for every configuration (on top of the trace's own), e.g. --set MLX_MAX_CONCURRENT_REQUESTS=2.")
   Map<String, String> overrides = new LinkedHashMap<>();
 
   @Option(names = "--models", paramLabel = "FILE", description = "Model table JSON. Default: the trace's own, else the seed's four models.")
@@ -58,9 +58,10 @@ final class SweepOptions {
   @Option(names = "--lenient", description = "Skip malformed trace lines instead of stopping at the first.")
   boolean lenient;
 
-  /** The grid a command runs when no --grid is given, from the base host, the table and the --budget given. */
+  /** The grid a command runs when no --grid is given, for the policy, from the base host, the table and the --budget given. */
   interface DefaultGrid {
-    List<Axis> axes(io.mlxcap.sim.HostProfile baseHost, ModelTable table, OptionalLong budget);
+    List<Axis> axes(io.mlxcap.settings.ServerPolicy policy, io.mlxcap.sim.HostProfile baseHost, ModelTable table,
+        OptionalLong budget);
   }
 
   /** What the options describe, before anything runs. */
@@ -73,6 +74,22 @@ final class SweepOptions {
 
   /** {@link #plan(PrintWriter, DefaultGrid)} for {@code policy}'s server: --set and --grid in its names. */
   Plan plan(PrintWriter err, DefaultGrid defaultGrid, PolicyOption policyOption) {
+    return plan(err, defaultGrid, policyOption, grid, overrides);
+  }
+
+  /**
+   * The plan of another server on the same trace, host and budget, for a report that compares servers:
+   * {@code policy}'s default grid and the trace's settings that are its own; --grid and --set, written in
+   * the first policy's names, are not its.
+   */
+  Plan planOf(PrintWriter err, DefaultGrid defaultGrid, io.mlxcap.settings.ServerPolicy policy) {
+    PolicyOption fixed = new PolicyOption();
+    fixed.name = policy.id();
+    return plan(err, defaultGrid, fixed, List.of(), Map.of());
+  }
+
+  private Plan plan(PrintWriter err, DefaultGrid defaultGrid, PolicyOption policyOption, List<String> grid,
+      Map<String, String> overrides) {
     List<Axis> axes = new ArrayList<>();
     for (String text : grid) {
       axes.add(Axis.parse(text));
@@ -93,7 +110,7 @@ final class SweepOptions {
     RequestSource.InMemory requests = RequestSource.InMemory.read(trace, lenient ? TraceReader.Mode.LENIENT : TraceReader.Mode.STRICT);
     ModelTable table = hostOptions.models(models != null ? ModelTable.load(models)
         : requests.header().models().orElse(ModelTable.defaults()));
-    // report runs mlx; sweep the policy asked for, else the one that recorded the trace.
+    // The policy asked for, else the one that recorded the trace (mlx without a policy option at all).
     io.mlxcap.settings.ServerPolicy policy = policyOption == null ? io.mlxcap.settings.ServerPolicy.MLX
         : policyOption.policy(requests.header().settings());
     Map<String, String> base = SimulateCommand.ownSettings(policy, requests.header().settings());
@@ -101,7 +118,7 @@ final class SweepOptions {
     // The base alone must stand: a bad --set or a header the table cannot serve is the user's to fix.
     SimulateCommand.settingsFor(policy, io.mlxcap.trace.TraceHeader.empty(), base, table, err);
     if (axes.isEmpty() && defaultGrid != null) {
-      axes.addAll(defaultGrid.axes(HostParameter.profile(baseProfile, baseHost), table, budgetBytes));
+      axes.addAll(defaultGrid.axes(policy, HostParameter.profile(baseProfile, baseHost), table, budgetBytes));
     }
     Grid g = new Grid(axes, policy, table);
     g.checkSize(force);

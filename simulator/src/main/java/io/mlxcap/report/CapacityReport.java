@@ -38,8 +38,16 @@ import java.util.function.IntConsumer;
  * configuration with a byte budget peaks lower.
  */
 public final class CapacityReport {
-  /** What a report is about. */
-  public record Input(String traceName, String traceSource, Sweep sweep, List<Configuration> grid, String command) {}
+  /** What a report is about; {@code rivals} are other servers to compare on the same traffic (none: no comparison). */
+  public record Input(String traceName, String traceSource, Sweep sweep, List<Configuration> grid, String command,
+      List<Rival> rivals) {
+    public Input(String traceName, String traceSource, Sweep sweep, List<Configuration> grid, String command) {
+      this(traceName, traceSource, sweep, grid, command, List.of());
+    }
+  }
+
+  /** Another server's sweep of the same trace, host and budget, and its grid. */
+  public record Rival(Sweep sweep, List<Configuration> grid) {}
 
   /** The report's files, by name, in the order written. */
   public record Output(Map<String, byte[]> files, Row recommended, SweepTable table) {}
@@ -54,8 +62,10 @@ public final class CapacityReport {
   public static Output build(Input in, int threads, IntConsumer progress) {
     Sweep sweep = in.sweep();
     ModelTable table = sweep.table();
-    Settings defaults = Settings.defaults(table);
-    List<Advice> advice = Advice.all();
+    io.mlxcap.settings.ServerPolicy policy = sweep.policy();
+    Settings defaults = Settings.fromEnv(policy, Map.of(), table);
+    // The seed note's advice is in MLX_* settings: scored when the report is mlx's.
+    List<Advice> advice = policy == io.mlxcap.settings.ServerPolicy.MLX ? Advice.all() : List.of();
     List<Configuration> all = new ArrayList<>(in.grid());
     advice.forEach(a -> all.add(a.configuration()));
     List<Sweep.Outcome> outcomes = sweep.run(all, threads, progress);
@@ -66,18 +76,25 @@ public final class CapacityReport {
 
     Map<String, byte[]> files = new LinkedHashMap<>();
     Doc doc = new Doc();
-    doc.heading(1, "What-if capacity report: " + in.traceName());
+    doc.heading(1, "What-if capacity report: " + in.traceName()
+        + (policy == io.mlxcap.settings.ServerPolicy.MLX ? "" : " (" + serverName(policy) + ")"));
     // The recommendation's full prediction (timelines, histograms), made once for the words and the charts.
     io.mlxcap.sim.Prediction recommended = sweep.predict(rec.configuration());
     SimResult any = recommended.expected();
-    doc.paragraph(String.format(Locale.ROOT, "%,d requests over %s (%s). %,d configurations simulated (the grid and"
-            + " the seed note's %d settings)%s, each with every model at the low, expected and high end of its size range.",
-        rec.requests(), Sections.span(any.endNanos()), in.traceSource(), table1.rows().size(), advice.size(),
+    doc.paragraph(String.format(Locale.ROOT, "%,d requests over %s (%s). %,d configurations of %s simulated (%s)%s,"
+            + " each with every model at the low, expected and high end of its size range.",
+        rec.requests(), Sections.span(any.endNanos()), in.traceSource(), table1.rows().size(), serverName(policy),
+        advice.isEmpty() ? "its settings' grid" : "the grid and the seed note's " + advice.size() + " settings",
         table1.skipped().isEmpty() ? "" : "; " + table1.skipped().size() + " skipped, listed at the end"));
 
     Sections.recommendation(doc, rec, table1, defaults);
-    Sections.lesson(doc, rec, adviceOutcomes, table1.rows());
-    Sections.adviceTable(doc, advice, adviceOutcomes, rec);
+    if (!in.rivals().isEmpty()) {
+      servers(doc, files, in, rec, defaults, threads, progress);
+    }
+    if (!advice.isEmpty()) {
+      Sections.lesson(doc, rec, adviceOutcomes, table1.rows());
+      Sections.adviceTable(doc, advice, adviceOutcomes, rec);
+    }
 
     // Charts.
     List<Charts.Featured> featured = new ArrayList<>();
@@ -87,10 +104,14 @@ public final class CapacityReport {
         featured.add(new Charts.Featured(name, sweep.predict(advice.get(i).configuration())));
       }
     }
+    if (advice.isEmpty()) {
+      featured.add(new Charts.Featured(policy.id() + "'s defaults", sweep.predict(Configuration.of(Map.of(), Map.of()))));
+    }
     featured.add(new Charts.Featured("recommended", recommended));
     doc.heading(2, "Charts");
     chart(doc, files, "rss-over-time.png", Charts.rssOverTime(featured, rec.ramLineBytes()),
-        "RSS over the trace under the seed's old settings, the fix's defaults and the recommendation: the solid line"
+        (advice.isEmpty() ? "RSS over the trace under " + serverName(policy) + "'s defaults and the recommendation:"
+            : "RSS over the trace under the seed's old settings, the fix's defaults and the recommendation:") + " the solid line"
             + " is the expected size of every model, the faint lines the low and high ends; the dashed line is the"
             + " RAM the rest of the host leaves.");
     chart(doc, files, "pareto.png", Charts.pareto(table1.rows(), table1.coldP95Front(),
@@ -102,12 +123,19 @@ public final class CapacityReport {
     chart(doc, files, "cold-start-cdf.png", Charts.coldStartCdf(featured),
         "How long cold requests waited for their model, as the share that waited at most so long (left and high"
             + " is better); the legend counts each configuration's cold starts.");
-    LruCurve.Result curve = LruCurve.compute(sweep.trace().replay(), rec.settings().preloadModels(), table);
-    String preload = rec.settings().preloadModels().isEmpty() ? "none" : String.join(",", rec.settings().preloadModels());
-    chart(doc, files, "loads-vs-cap.png", Charts.loadsVersusCap(curve, preload),
-        "Model loads over the trace at every MLX_MAX_CACHED_MODELS, from one pass over LRU stack distances (pure"
-            + " count-LRU with one worker; idle TTL, byte budget and pressure off). Where the curve flattens, one more"
-            + " cached model stops paying for its memory.");
+    if (rec.settings().cache().victims() == io.mlxcap.cache.VictimOrder.LEAST_RECENTLY_USED
+        && rec.settings().cache().manualLoads() == io.mlxcap.cache.ManualLoads.EVICTABLE) {
+      LruCurve.Result curve = LruCurve.compute(sweep.trace().replay(), rec.settings().preloadModels(), table);
+      String preload = rec.settings().preloadModels().isEmpty() ? "none" : String.join(",", rec.settings().preloadModels());
+      chart(doc, files, "loads-vs-cap.png", Charts.loadsVersusCap(curve, preload),
+          "Model loads over the trace at every cap (" + policy.variables().get(0) + "), from one pass over LRU stack"
+              + " distances (pure count-LRU with one worker; idle TTL, byte budget and pressure off). Where the curve"
+              + " flattens, one more cached model stops paying for its memory.");
+    } else {
+      doc.paragraph("No loads-versus-cap chart: " + serverName(policy) + "'s cap does not take the least recently used"
+          + " of all models, so the one-pass curve would not be exact; the Pareto table below has the loads of every"
+          + " configuration simulated.");
+    }
     Configuration.Resolved resolved = sweep.resolve(rec.configuration());
     List<Charts.Residence> stays = residency(sweep, resolved);
     List<String> models = table.models().stream().map(ModelSpec::name).toList();
@@ -137,6 +165,91 @@ public final class CapacityReport {
     files.put("sweep.json", table1.json(io.mlxcap.sim.Ordered.map("trace", in.traceName(), "command", in.command()))
         .getBytes(StandardCharsets.UTF_8));
     return new Output(files, rec, table1);
+  }
+
+  /** The server a policy stands for, as a reader knows it. */
+  static String serverName(io.mlxcap.settings.ServerPolicy policy) {
+    return switch (policy) {
+      case MLX -> "mlxcap's MLX server";
+      case MLX_SEED -> "the seed note's MLX server";
+      case OLLAMA -> "Ollama";
+      case LLAMA_ROUTER -> "llama.cpp's router";
+      case LMSTUDIO -> "LM Studio";
+    };
+  }
+
+  /**
+   * The servers compared: each rival's sweep run, its best configuration within the same budget chosen by
+   * the same rule, and one row per server (the report's own first) in the page and in servers.csv.
+   */
+  private static void servers(Doc doc, Map<String, byte[]> files, Input in, Row rec, Settings defaults, int threads,
+      IntConsumer progress) {
+    List<Row> best = new ArrayList<>();
+    List<Settings> bases = new ArrayList<>();
+    List<String> notes = new ArrayList<>();
+    best.add(rec);
+    bases.add(defaults);
+    notes.add("");
+    for (Rival r : in.rivals()) {
+      Settings d = Settings.fromEnv(r.sweep().policy(), Map.of(), r.sweep().table());
+      SweepTable t = new SweepTable(r.sweep().run(r.grid(), threads, progress), d);
+      java.util.Optional<Row> chosen = t.recommended();
+      if (chosen.isPresent()) {
+        best.add(chosen.get());
+        notes.add("");
+      } else if (!t.rows().isEmpty()) {
+        Row closest = Recommendation.closest(t.rows()).orElseThrow();
+        best.add(closest);
+        notes.add("over the budget");
+      } else {
+        continue;
+      }
+      bases.add(d);
+    }
+    doc.heading(2, "Other servers on the same traffic");
+    doc.paragraph(String.format(Locale.ROOT, "The same requests and models on each server, under that server's best"
+        + " settings within the budget of **%s** (each from its own grid, chosen by the same rule as above). What"
+        + " each server does and does not do is in README's \"Servers\" table.", Sections.gb(rec.budgetBytes())));
+    List<List<String>> rows = new ArrayList<>();
+    StringBuilder csv = new StringBuilder("policy,settings,within_budget,peak_rss_expected_bytes,peak_rss_high_bytes,"
+        + "cold_starts,cold_wait_p95_s,latency_p95_s,loads,refused\n");
+    for (int i = 0; i < best.size(); i++) {
+      Row r = best.get(i);
+      io.mlxcap.settings.ServerPolicy p = r.settings().policy();
+      String set = Sections.setting(r.settings(), bases.get(i));
+      rows.add(List.of(serverName(p) + " (`" + p.id() + "`)" + (notes.get(i).isEmpty() ? "" : ", " + notes.get(i)),
+          "`" + set.replace("\n", "` `") + "`",
+          Sections.gb(r.peak().expected()) + " (high " + Sections.gb(r.peak().high()) + ")",
+          String.format(Locale.ROOT, "%,d", r.coldStarts()), Sections.secs(r.coldP95()), Sections.secs(r.latencyP95()),
+          String.format(Locale.ROOT, "%,d", r.totalLoads()), String.format(Locale.ROOT, "%,d", r.refused())));
+      csv.append(String.format(Locale.ROOT, "%s,\"%s\",%s,%d,%d,%d,%.6f,%.6f,%d,%d%n", p.id(), set.replace("\"", "\"\"")
+              .replace("\n", "; "), r.fitsBudget(), r.peak().expected(), r.peak().high(), r.coldStarts(), r.coldP95() / 1e9,
+          r.latencyP95() / 1e9, r.totalLoads(), r.refused()));
+    }
+    doc.table(List.of("server", "its best settings", "peak RSS", "cold starts", "cold wait p95", "latency p95", "loads",
+        "refused"), rows, "Each server's best configuration; servers.csv beside this page has the same rows.");
+    doc.paragraph(String.format(Locale.ROOT, "Requests served at once are each server's own (%s): mlxcap counts them"
+            + " for the whole server, where Ollama, llama-server and LM Studio count them per model. Generations served together"
+            + " slow each other by %.0f %% each on this host profile%s.",
+        String.join(", ", best.stream().map(r -> r.settings().policy().id() + " " + r.settings().maxConcurrentRequests())
+            .toList()), 100 * rec.host().service().slowdownPerGeneration(),
+        rec.host().service().slowdownPerGeneration() == 0
+            ? " (none: a calibrated profile, `--profile`, measures it), so the latency of the servers with more at once"
+                + " is a lower bound"
+            : ""));
+    Row fewest = best.stream().filter(Row::fitsBudget).min(java.util.Comparator.comparingLong(Row::refused)
+        .thenComparingLong(Row::coldStarts).thenComparingLong(r -> r.peak().high())).orElse(rec);
+    if (fewest != rec) {
+      doc.paragraph(String.format(Locale.ROOT, "On this traffic %s at its best has **%,d cold starts against %,d** here"
+              + " (%s peak, high bound), %s.", serverName(fewest.settings().policy()), fewest.coldStarts(), rec.coldStarts(),
+          Sections.gb(fewest.peak().high()), fewest.refused() < rec.refused() ? "and refuses fewer requests"
+              : "within the same budget"));
+    } else {
+      doc.paragraph(String.format(Locale.ROOT, "On this traffic no other server at its best does better than %s's"
+          + " recommendation: fewest refusals, then fewest cold starts, then the lower peak.", serverName(rec.settings()
+          .policy())));
+    }
+    files.put("servers.csv", csv.toString().getBytes(StandardCharsets.UTF_8));
   }
 
   /** The sentence for a budget nobody meets, naming the closest configuration. */

@@ -26,12 +26,11 @@ final class Sections {
 
   static void recommendation(Doc doc, Row rec, SweepTable table, Settings defaults) {
     doc.heading(2, "Recommendation");
-    List<String> changes = changedFromDefaults(rec.settings(), defaults);
+    Map<String, String> changes = changedFromDefaults(rec.settings(), defaults);
     doc.paragraph(String.format(Locale.ROOT, "Of the configurations whose peak RSS stays within the budget of **%s**"
             + " even with every model at the high end of its size, this one has the fewest cold starts%s:",
         gb(rec.budgetBytes()), rec.refused() > 0 ? " among those that refuse the fewest requests" : ""));
-    doc.code(changes.isEmpty() ? "# the defaults: set nothing" : String.join("\n", changes.stream()
-        .map(c -> "export " + c).toList()));
+    doc.code(setting(rec.settings(), defaults));
     doc.bullets(List.of(
         String.format(Locale.ROOT, "Peak RSS **%s** expected (low %s, high %s); mean %s.", gb(rec.peak().expected()),
             gb(rec.peak().low()), gb(rec.peak().high()), gb(rec.mean().expected())),
@@ -203,15 +202,22 @@ final class Sections {
         "The model table.");
   }
 
-  static List<String> changedFromDefaults(Settings settings, Settings defaults) {
-    List<String> changes = new ArrayList<>();
+  /** The variables {@code settings} sets away from {@code defaults}, with their values, in the policy's order. */
+  static Map<String, String> changedFromDefaults(Settings settings, Settings defaults) {
+    Map<String, String> changes = new java.util.LinkedHashMap<>();
     Map<String, String> d = defaults.toEnv();
     settings.toEnv().forEach((k, v) -> {
       if (!v.equals(d.get(k))) {
-        changes.add(k + "=" + (v.isEmpty() ? "''" : v));
+        changes.put(k, v);
       }
     });
     return changes;
+  }
+
+  /** How to set {@code settings} on their server, as lines to copy: nothing when they are its defaults. */
+  static String setting(Settings settings, Settings defaults) {
+    Map<String, String> changes = changedFromDefaults(settings, defaults);
+    return changes.isEmpty() ? "# the defaults: set nothing" : String.join("\n", settings.policy().howToSet(changes));
   }
 
   private static String diff(Row from, Row to) {

@@ -215,6 +215,35 @@ final class CliTest {
         + " (use --policy ollama); llama-router's settings: models-max, sleep-idle-seconds, parallel."), other.err());
   }
 
+  /**
+   * A report for llama.cpp's router compared with LM Studio: the recommendation as llama-server's flags,
+   * no seed advice (it is in MLX_* terms) and no loads-versus-cap chart (the router's order is not LRU),
+   * one row per server; a second policy's grid is its own.
+   */
+  @Test
+  void report_forTheRouter_comparedWithLmStudio_speaksEachServersTerms() throws Exception {
+    Path trace = Files.writeString(dir.resolve("rr.jsonl"), String.join("\n",
+        "{\"type\":\"request\",\"t_ms\":0,\"model\":\"fast\"}",
+        "{\"type\":\"request\",\"t_ms\":20000,\"model\":\"default\"}",
+        "{\"type\":\"request\",\"t_ms\":40000,\"model\":\"fast\"}", ""));
+    Result r = run("report", "--trace", trace.toString(), "--policy", "llama-router,lmstudio", "--grid", "models-max=1,2",
+        "--threads", "1", "-o", dir.resolve("rr").toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("recommended    policy llama-router: models-max=2"), r.out());
+    String md = Files.readString(dir.resolve("rr/report.md"));
+    assertTrue(md.contains("# What-if capacity report: rr (llama.cpp's router)"), md);
+    assertTrue(md.contains("llama-server --models-dir DIR --models-max 2"), md);
+    assertTrue(md.contains("No loads-versus-cap chart"), md);
+    assertTrue(!md.contains("seed note's advice") && !md.contains("## A count cap"), md);
+    assertTrue(!Files.exists(dir.resolve("rr/loads-vs-cap.png")));
+    List<String> servers = Files.readAllLines(dir.resolve("rr/servers.csv"));
+    assertEquals(3, servers.size(), servers.toString());
+    assertTrue(servers.get(2).startsWith("lmstudio,\"# Developer > Server Settings: Auto-Evict"), servers.get(2));
+    Result twice = run("report", "--trace", trace.toString(), "--policy", "ollama,nosuch", "-o", dir.resolve("x").toString());
+    assertEquals(2, twice.code());
+    assertTrue(twice.err().startsWith("mlxcap: --policy nosuch: not a policy mlxcap knows"), twice.err());
+  }
+
   private Path writeHeader(String name, String settings) throws Exception {
     return Files.writeString(dir.resolve(name), String.join("\n",
         "{\"type\":\"header\",\"format\":\"mlxcap-trace\",\"version\":1,\"settings\":" + settings + "}",

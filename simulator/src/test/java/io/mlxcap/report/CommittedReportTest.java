@@ -51,14 +51,15 @@ final class CommittedReportTest {
   @Test
   void seedScenario_regeneratesFromItsOwnCommand_byteForByte() throws Exception {
     List<String> args = reproduceCommand(SEED);
-    assertEquals(List.of("report", "--trace", "traces/samples/seed-scenario.jsonl"), args);
+    assertEquals(List.of("report", "--trace", "traces/samples/seed-scenario.jsonl", "--policy",
+        "mlx,mlx-seed,ollama,llama-router,lmstudio"), args);
     args.set(2, REPO.resolve(args.get(2)).toString());
     args.addAll(List.of("-o", dir.resolve("again").toString()));
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int code = io.mlxcap.cli.TestAccess.run(new PrintWriter(out), new PrintWriter(err), args.toArray(String[]::new));
     assertEquals(0, code, err.toString());
-    for (String file : List.of("report.md", "sweep.csv", "sweep.json")) {
+    for (String file : List.of("report.md", "sweep.csv", "sweep.json", "servers.csv")) {
       // The test runs from simulator/, so it names the trace by its absolute path; the report's reader by the relative one.
       String again = Files.readString(dir.resolve("again").resolve(file)).replace(REPO + "/", "");
       assertEquals(Files.readString(SEED.resolve(file)), again, file);
@@ -82,6 +83,29 @@ final class CommittedReportTest {
     assertTrue(md.contains("export MLX_MAX_CACHE_BYTES="), "the recommendation sets a byte budget on the seed day");
     JsonNode json = new ObjectMapper().readTree(SEED.resolve("sweep.json").toFile());
     assertEquals(38, json.get("configurations").size(), "32 on the default grid and the seed note's 6");
+  }
+
+  /**
+   * The seed day compared across servers: one row per policy, each best configuration in its own
+   * server's terms (the seed's server only in its three variables), within the one budget.
+   */
+  @Test
+  void seedScenario_comparesTheServers_eachInItsOwnTerms() throws Exception {
+    String md = Files.readString(SEED.resolve("report.md"));
+    assertTrue(md.contains("## Other servers on the same traffic"), md);
+    List<String> csv = Files.readAllLines(SEED.resolve("servers.csv"));
+    assertEquals(List.of("mlx", "mlx-seed", "ollama", "llama-router", "lmstudio"),
+        csv.subList(1, csv.size()).stream().map(l -> l.split(",")[0]).toList());
+    for (String line : csv.subList(1, csv.size())) {
+      assertTrue(line.contains(",true,"), "every server has a best within the budget: " + line);
+    }
+    assertTrue(csv.get(1).contains("export MLX_MAX_CACHE_BYTES="), csv.get(1));
+    assertTrue(!csv.get(2).contains("MLX_MAX_CACHE_BYTES") && !csv.get(2).contains("MLX_MODEL_IDLE_TTL_SEC"),
+        "the seed's server is advised in its own three variables only: " + csv.get(2));
+    assertTrue(csv.get(3).contains("OLLAMA_") || csv.get(3).contains("the defaults"), csv.get(3));
+    assertTrue(csv.get(4).startsWith("llama-router,\"llama-server --models-dir DIR --models-max "), csv.get(4));
+    assertTrue(md.contains("Requests served at once are each server's own (mlx 1, mlx-seed 1, ollama 1, llama-router 4,"
+        + " lmstudio 4)"), "the comparison states its caveat");
   }
 
   @Test
