@@ -131,7 +131,9 @@ public sealed interface CacheEvent {
     /** The byte budget cannot be freed: the bytes are held by models in use or loading. */
     BUDGET_BUSY,
     /** Earlier requests already wait for room; requests needing room are served in arrival order. */
-    BEHIND_WAITING;
+    BEHIND_WAITING,
+    /** A model that must go before this one may run ({@link ModelGroups}) is in use or loading. */
+    GROUP_BUSY;
 
     /** Returns the name traces use. */
     public String wireName() {
@@ -149,7 +151,9 @@ public sealed interface CacheEvent {
      * The shell would not let it ask for its model ({@link io.mlxcap.lifecycle.Lifecycle.Gate}): the
      * model failed to load a moment ago or its files are missing, or the request was cancelled.
      */
-    UNAVAILABLE;
+    UNAVAILABLE,
+    /** As many requests for its model as the policy allows are already admitted (llama-swap's concurrencyLimit: 429). */
+    CONCURRENCY_LIMIT;
 
     /** Returns the name traces use. */
     public String wireName() {

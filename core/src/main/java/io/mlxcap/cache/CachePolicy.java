@@ -15,7 +15,8 @@ import java.time.Duration;
  */
 public record CachePolicy(
     int maxModels, long maxBytes, Duration idleTtl, double pressureThreshold, VictimOrder victims,
-    UnsetKeepAlive unsetKeepAlive, ManualLoads manualLoads) {
+    UnsetKeepAlive unsetKeepAlive, ManualLoads manualLoads, ModelGroups groups, Waiters waiters,
+    int perModelRequests) {
 
   /** No cap on the number of cached models (the server before the seed's fix). */
   public static final int UNLIMITED_MODELS = Integer.MAX_VALUE;
@@ -32,10 +33,25 @@ public record CachePolicy(
         ManualLoads.EVICTABLE);
   }
 
+  /** A policy with these limits and rules, no groups, waiters in order, any number of requests per model. */
+  public CachePolicy(int maxModels, long maxBytes, Duration idleTtl, double pressureThreshold, VictimOrder victims,
+      UnsetKeepAlive unsetKeepAlive, ManualLoads manualLoads) {
+    this(maxModels, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, ModelGroups.NONE,
+        Waiters.IN_ORDER, UNLIMITED_REQUESTS);
+  }
+
+  /** Any number of requests per model may be admitted. */
+  public static final int UNLIMITED_REQUESTS = Integer.MAX_VALUE;
+
   public CachePolicy {
     java.util.Objects.requireNonNull(victims, "victims");
     java.util.Objects.requireNonNull(unsetKeepAlive, "unsetKeepAlive");
     java.util.Objects.requireNonNull(manualLoads, "manualLoads");
+    java.util.Objects.requireNonNull(groups, "groups");
+    java.util.Objects.requireNonNull(waiters, "waiters");
+    if (perModelRequests < 1) {
+      throw new IllegalArgumentException("perModelRequests must be >= 1, was " + perModelRequests);
+    }
     if (maxModels < 1) {
       throw new IllegalArgumentException("maxModels must be >= 1, was " + maxModels);
     }
@@ -57,27 +73,34 @@ public record CachePolicy(
 
   /** Returns this policy with a different count cap. */
   public CachePolicy withMaxModels(int value) {
-    return new CachePolicy(value, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads);
+    return new CachePolicy(value, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests);
   }
 
   /** Returns this policy with a different byte budget. */
   public CachePolicy withMaxBytes(long value) {
-    return new CachePolicy(maxModels, value, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads);
+    return new CachePolicy(maxModels, value, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests);
   }
 
   /** Returns this policy with a different idle TTL. */
   public CachePolicy withIdleTtl(Duration value) {
-    return new CachePolicy(maxModels, maxBytes, value, pressureThreshold, victims, unsetKeepAlive, manualLoads);
+    return new CachePolicy(maxModels, maxBytes, value, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests);
   }
 
   /** Returns this policy with a different pressure threshold. */
   public CachePolicy withPressureThreshold(double value) {
-    return new CachePolicy(maxModels, maxBytes, idleTtl, value, victims, unsetKeepAlive, manualLoads);
+    return new CachePolicy(maxModels, maxBytes, idleTtl, value, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests);
   }
 
   /** Returns this policy with different rules: its limits stay. */
   public CachePolicy withRules(VictimOrder order, UnsetKeepAlive unset, ManualLoads manual) {
-    return new CachePolicy(maxModels, maxBytes, idleTtl, pressureThreshold, order, unset, manual);
+    return new CachePolicy(maxModels, maxBytes, idleTtl, pressureThreshold, order, unset, manual, groups, waiters,
+        perModelRequests);
+  }
+
+  /** Returns this policy with llama-swap's parts: groups, how waiters are served, requests admitted per model. */
+  public CachePolicy withSwapping(ModelGroups g, Waiters w, int perModel) {
+    return new CachePolicy(maxModels, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, g, w,
+        perModel);
   }
 
   /** Returns the idle TTL in nanoseconds, saturating at {@link Long#MAX_VALUE} when off. */

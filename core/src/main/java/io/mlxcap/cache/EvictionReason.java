@@ -15,7 +15,9 @@ public enum EvictionReason {
   /** Room for a new model, or a larger-than-expected one, under {@code MLX_MAX_CACHE_BYTES}. */
   BUDGET,
   /** Unloaded on an operator's request. */
-  MANUAL;
+  MANUAL,
+  /** Its group ({@link ModelGroups}) may not stay loaded beside the model a request or load wants now (llama-swap's swap). */
+  SWAP;
 
   /** Returns the name traces and metrics use, e.g. {@code max_models}. */
   public String wireName() {

@@ -76,6 +76,8 @@ final class LruModelCache implements ModelCache {
   private Entry mru;
   /** Requests that hold a pin or wait for room, by id. */
   private final LongMap<Request> active = new LongMap<>();
+  /** Requests admitted (holding a pin or waiting) per model, when the policy limits them. */
+  private final HashMap<String, Integer> admitted = new HashMap<>();
   /** Requests waiting for room, in arrival order. */
   private final LinkedHashMap<Long, Request> waiting = new LinkedHashMap<>();
   /** The sentence refusing a model larger than the budget, made once per model (a replay may refuse millions). */
@@ -130,7 +132,7 @@ final class LruModelCache implements ModelCache {
     long size = weigh(model);
     if (size > policy.maxBytes()) {
       events.add(new LoadSkipped(model, cause, SkipReason.TOO_LARGE));
-    } else if (!waiting.isEmpty() || makeRoom(size, cause != LoadCause.PRELOAD, events) != null) {
+    } else if (queueFirst() || makeRoom(model, size, cause != LoadCause.PRELOAD, events) != null) {
       events.add(new LoadSkipped(model, cause, SkipReason.NO_ROOM));
     } else {
       startLoad(model, size, cause, null, now, events);
@@ -148,13 +150,31 @@ final class LruModelCache implements ModelCache {
     if (active.containsKey(requestId)) {
       throw new IllegalStateException("request " + requestId + " is already active");
     }
+    if (policy.perModelRequests() != CachePolicy.UNLIMITED_REQUESTS
+        && admitted.getOrDefault(model, 0) >= policy.perModelRequests()) {
+      return List.of(new Rejected(requestId, model, RejectReason.CONCURRENCY_LIMIT, model + " already has "
+          + policy.perModelRequests() + " requests admitted, as many as the policy allows"));
+    }
     Entry entry = entries.get(model);
-    if (entry != null) {
+    if (entry != null && (entry.loading || !policy.groups().active())) {
       Request request = newRequest(requestId, model, keepAliveNanos);
-      active.put(requestId, request);
+      admit(request);
       return List.of(pin(entry, request, now));
     }
     List<CacheEvent> events = new ArrayList<>(2);
+    if (entry != null) {
+      // Resident, but models that may not stay beside it must go first (llama-swap runs its swap for it).
+      Request request = newRequest(requestId, model, keepAliveNanos);
+      admit(request);
+      if (evictCoResidents(model, events) != null) {
+        request.waiting = true;
+        waiting.put(requestId, request);
+        events.add(new Waiting(requestId, model, WaitReason.GROUP_BUSY));
+      } else {
+        events.add(pin(entry, request, now));
+      }
+      return events;
+    }
     // Weighed before the request is registered: a weigher that throws leaves nothing behind.
     long size = weigh(model);
     if (size > policy.maxBytes()) {
@@ -164,8 +184,8 @@ final class LruModelCache implements ModelCache {
       return events;
     }
     Request request = newRequest(requestId, model, keepAliveNanos);
-    active.put(requestId, request);
-    WaitReason blocked = waiting.isEmpty() ? makeRoom(size, true, events) : WaitReason.BEHIND_WAITING;
+    admit(request);
+    WaitReason blocked = queueFirst() ? WaitReason.BEHIND_WAITING : makeRoom(model, size, true, events);
     if (blocked != null) {
       request.waiting = true;
       waiting.put(requestId, request);
@@ -215,6 +235,7 @@ final class LruModelCache implements ModelCache {
     events.add(new LoadFailed(model, error));
     for (Request request : entry.awaiting) {
       active.remove(request.id);
+      leave(request);
       events.add(new Rejected(request.id, model, RejectReason.LOAD_FAILED, error));
     }
     retryWaiting(now, events);
@@ -228,6 +249,7 @@ final class LruModelCache implements ModelCache {
     if (request == null) {
       throw new IllegalStateException("request " + requestId + " is not active");
     }
+    leave(request);
     List<CacheEvent> events = new ArrayList<>(0);
     if (request.waiting) {
       waiting.remove(requestId);
@@ -333,16 +355,25 @@ final class LruModelCache implements ModelCache {
    * when {@code capped}, the count cap, and returns null; or, when even evicting every idle model
    * would not be enough, evicts nothing and returns why.
    */
-  private WaitReason makeRoom(long size, boolean capped, List<CacheEvent> events) {
+  private WaitReason makeRoom(String target, long size, boolean capped, List<CacheEvent> events) {
     int maxModels = capped ? policy.maxModels() : CachePolicy.UNLIMITED_MODELS;
-    // First the plan: how many idle models from the LRU end must go. Nothing is evicted unless it suffices.
+    // First the plan: the models that may not stay beside the target, then how many idle models from the
+    // front of the victim order must go. Nothing is evicted unless it all suffices.
     int count = countedModels();
     long bytes = reservedBytes;
+    List<Entry> goers = coResidents(target);
+    for (Entry g : goers) {
+      if (!g.evictable()) {
+        return WaitReason.GROUP_BUSY;
+      }
+      count -= g.kept ? 0 : 1;
+      bytes -= g.bytes;
+    }
     int victims = 0;
     List<Entry> order = victimOrder();
     for (int i = 0; i < order.size() && (count >= maxModels || bytes > policy.maxBytes() - size); i++) {
       Entry entry = order.get(i);
-      if (entry.evictable()) {
+      if (entry.evictable() && !goers.contains(entry)) {
         victims++;
         count--;
         bytes -= entry.bytes;
@@ -355,10 +386,13 @@ final class LruModelCache implements ModelCache {
       return WaitReason.BUDGET_BUSY;
     }
     // Then the same victims, in the same order, each for the limit it was over when chosen.
+    for (Entry g : goers) {
+      evict(g, EvictionReason.SWAP, events);
+    }
     count = countedModels();
     for (int i = 0; victims > 0; i++) {
       Entry entry = order.get(i);
-      if (entry.evictable()) {
+      if (entry.evictable() && entries.get(entry.model) == entry) {
         evict(entry, count >= maxModels ? EvictionReason.MAX_MODELS : EvictionReason.BUDGET, events);
         count--;
         victims--;
@@ -407,6 +441,55 @@ final class LruModelCache implements ModelCache {
     return order;
   }
 
+  /** Whether a request or load that needs room must queue behind those already waiting for it. */
+  private boolean queueFirst() {
+    return !waiting.isEmpty() && policy.waiters() == Waiters.IN_ORDER;
+  }
+
+  /** The cached models that must go before {@code target} may run, by name (llama-swap sorts its running set). */
+  private List<Entry> coResidents(String target) {
+    if (!policy.groups().active()) {
+      return List.of();
+    }
+    List<Entry> goers = new ArrayList<>(0);
+    for (Entry e = lru; e != null; e = e.newer) {
+      if (policy.groups().mustGoFor(target, e.model)) {
+        goers.add(e);
+      }
+    }
+    goers.sort(java.util.Comparator.comparing(e -> e.model));
+    return goers;
+  }
+
+  /** Evicts the models that may not stay beside resident {@code target} and returns null, or, when one is busy, evicts nothing and says so. */
+  private WaitReason evictCoResidents(String target, List<CacheEvent> events) {
+    List<Entry> goers = coResidents(target);
+    for (Entry g : goers) {
+      if (!g.evictable()) {
+        return WaitReason.GROUP_BUSY;
+      }
+    }
+    for (Entry g : goers) {
+      evict(g, EvictionReason.SWAP, events);
+    }
+    return null;
+  }
+
+  /** Registers {@code request} as active, counted against its model's limit. */
+  private void admit(Request request) {
+    active.put(request.id, request);
+    if (policy.perModelRequests() != CachePolicy.UNLIMITED_REQUESTS) {
+      admitted.merge(request.model, 1, Integer::sum);
+    }
+  }
+
+  /** {@code request} is no longer active: its model's count drops. */
+  private void leave(Request request) {
+    if (policy.perModelRequests() != CachePolicy.UNLIMITED_REQUESTS) {
+      admitted.merge(request.model, -1, (a, b) -> a + b == 0 ? null : a + b);
+    }
+  }
+
   /** The models the count cap counts: all but those the operator loaded under {@link ManualLoads#KEPT}. */
   private int countedModels() {
     return entries.size() - keptModels;
@@ -429,17 +512,20 @@ final class LruModelCache implements ModelCache {
     for (Request request : new ArrayList<>(waiting.values())) {
       Entry entry = entries.get(request.model);
       if (entry != null) {
+        if (!entry.loading && evictCoResidents(request.model, events) != null) {
+          continue; // a model that must go first is still busy
+        }
         waiting.remove(request.id);
         request.waiting = false;
         events.add(pin(entry, request, now));
       } else if (!blocked) {
         long size = weigh(request.model);
-        if (makeRoom(size, true, events) == null) {
+        if (makeRoom(request.model, size, true, events) == null) {
           waiting.remove(request.id);
           request.waiting = false;
           startLoad(request.model, size, LoadCause.REQUEST, request, now, events);
         } else {
-          blocked = true;
+          blocked = policy.waiters() == Waiters.IN_ORDER;
         }
       }
     }

@@ -42,6 +42,7 @@ final class CacheSystem {
   /** Request id to the model it pins. */
   final Map<Long, String> holders = new LinkedHashMap<>();
   final Set<Long> waitingIds = new LinkedHashSet<>();
+  final Map<Long, String> waitingModel = new HashMap<>();
   final Set<String> loading = new HashSet<>();
   /** Cached models, least recently used first. */
   final List<String> recency = new ArrayList<>();
@@ -156,6 +157,7 @@ final class CacheSystem {
   private void walk(CacheEvent event, Set<String> failed) {
     reached.add(label(event));
     if (event instanceof Hit hit) {
+      checkAlone(hit.model(), "hit");
       grant(hit.requestId(), hit.model());
       started.put(hit.model(), now);
     } else if (event instanceof CacheEvent.Ready ready) {
@@ -167,6 +169,7 @@ final class CacheSystem {
       grant(joined.requestId(), joined.model());
     } else if (event instanceof Waiting waiting) {
       waitingIds.add(waiting.requestId());
+      waitingModel.put(waiting.requestId(), waiting.model());
     } else if (event instanceof Rejected rejected) {
       holders.remove(rejected.requestId());
       waitingIds.remove(rejected.requestId());
@@ -175,6 +178,7 @@ final class CacheSystem {
         violate("one load per model at a time", "a second load of " + started.model() + " while it is "
             + (loading.contains(started.model()) ? "loading" : "resident"));
       }
+      checkAlone(started.model(), "load");
       loading.add(started.model());
       recency.add(started.model());
       this.started.put(started.model(), now);
@@ -206,7 +210,8 @@ final class CacheSystem {
       }
       // Capacity victims are the first idle model in the policy's order (LRU, or Ollama's shortest
       // keep-alive then name); idle-TTL victims are whichever idled long enough.
-      if (evicted.reason() != EvictionReason.MANUAL && evicted.reason() != EvictionReason.IDLE_TTL) {
+      if (evicted.reason() != EvictionReason.MANUAL && evicted.reason() != EvictionReason.IDLE_TTL
+          && evicted.reason() != EvictionReason.SWAP) {
         List<String> order = idleInVictimOrder();
         String first = order.isEmpty() ? null : order.get(0);
         if (!model.equals(first)) {
@@ -217,6 +222,16 @@ final class CacheSystem {
       }
       recency.remove(model);
       kept.remove(model);
+    }
+  }
+
+  /** A model starts (its load, or a hit) only once the models that may not stay beside it are gone. */
+  private void checkAlone(String model, String how) {
+    for (String other : recency) {
+      if (policy.groups().mustGoFor(model, other)) {
+        violate("a model starts only with the models that must go gone", model + " started (" + how + ") while "
+            + other + " is cached, which its group says must go first (cached " + recency + ")");
+      }
     }
   }
 
@@ -304,6 +319,13 @@ final class CacheSystem {
     long pinned = core.cached().stream().mapToLong(CachedModel::pins).sum();
     assertEquals(holders.size(), pinned, () -> "a pin left behind after '" + lastAction + "': " + core.cached() + " vs " + holders);
     assertEquals(waitingIds.size(), core.waitingRequests(), () -> "waiting requests after '" + lastAction + "'");
+    Map<String, Integer> admitted = new HashMap<>();
+    holders.values().forEach(m -> admitted.merge(m, 1, Integer::sum));
+    for (long id : waitingIds) {
+      admitted.merge(waitingModel.get(id), 1, Integer::sum);
+    }
+    admitted.forEach((m, n) -> assertTrue(n <= policy.perModelRequests(), () -> "more requests admitted for " + m
+        + " than the policy's " + policy.perModelRequests() + " after '" + lastAction + "': " + n));
     assertEquals(holders.size() + waitingIds.size(), core.activeRequests(),
         () -> "requests the core still tracks after '" + lastAction + "', holding " + holders + ", waiting " + waitingIds);
   }

@@ -105,7 +105,7 @@ final class ReferenceCache {
       events.add(new LoadSkipped(name, cause, SkipReason.ALREADY_CACHED));
     } else if (size > policy.maxBytes()) {
       events.add(new LoadSkipped(name, cause, SkipReason.TOO_LARGE));
-    } else if (!waiting.isEmpty() || room(size, cause != LoadCause.PRELOAD, events) != null) {
+    } else if (queueFirst() || room(name, size, cause != LoadCause.PRELOAD, events) != null) {
       events.add(new LoadSkipped(name, cause, SkipReason.NO_ROOM));
     } else {
       start(name, size, cause, CacheEvent.NO_REQUEST, now, events);
@@ -123,13 +123,27 @@ final class ReferenceCache {
     keepAlives.put(id, keepAlive);
     List<CacheEvent> events = new ArrayList<>();
     long size = estimates.get(name);
-    if (lru.containsKey(name)) {
+    long admitted = holders.values().stream().filter(name::equals).count()
+        + waiting.values().stream().filter(name::equals).count();
+    if (admitted >= policy.perModelRequests()) {
+      events.add(new Rejected(id, name, RejectReason.CONCURRENCY_LIMIT, name + " already has "
+          + policy.perModelRequests() + " requests admitted, as many as the policy allows"));
+    } else if (lru.containsKey(name) && !byName.get(name).loading && !goers(name).isEmpty()) {
+      List<String> goers = goers(name);
+      if (goers.stream().allMatch(this::idle)) {
+        goers.forEach(g -> evict(g, EvictionReason.SWAP, events));
+        grant(id, name, now, events);
+      } else {
+        waiting.put(id, name);
+        events.add(new Waiting(id, name, WaitReason.GROUP_BUSY));
+      }
+    } else if (lru.containsKey(name)) {
       grant(id, name, now, events);
     } else if (size > policy.maxBytes()) {
       events.add(new Rejected(id, name, RejectReason.TOO_LARGE, name + " needs " + ByteSize.format(size)
           + ", more than the whole MLX_MAX_CACHE_BYTES budget of " + ByteSize.format(policy.maxBytes())));
     } else {
-      WaitReason reason = waiting.isEmpty() ? room(size, true, events) : WaitReason.BEHIND_WAITING;
+      WaitReason reason = queueFirst() ? WaitReason.BEHIND_WAITING : room(name, size, true, events);
       if (reason == null) {
         start(name, size, LoadCause.REQUEST, id, now, events);
       } else {
@@ -262,12 +276,29 @@ final class ReferenceCache {
     }
   }
 
-  private WaitReason room(long size, boolean capped, List<CacheEvent> events) {
+  private boolean queueFirst() {
+    return !waiting.isEmpty() && policy.waiters() == Waiters.IN_ORDER;
+  }
+
+  /** The cached models that may not stay beside {@code target}, by name. */
+  private List<String> goers(String target) {
+    return lru.keySet().stream().filter(m -> policy.groups().mustGoFor(target, m)).sorted().toList();
+  }
+
+  private WaitReason room(String target, long size, boolean capped, List<CacheEvent> events) {
     int cap = capped ? policy.maxModels() : Integer.MAX_VALUE;
-    int count = counted();
-    long bytes = reserved();
+    List<String> goers = goers(target);
+    if (!goers.stream().allMatch(this::idle)) {
+      return WaitReason.GROUP_BUSY;
+    }
+    int count = counted() - (int) goers.stream().filter(g -> !byName.get(g).kept).count();
+    long bytes = reserved() - goers.stream().mapToLong(g -> byName.get(g).bytes).sum();
     Map<String, EvictionReason> victims = new LinkedHashMap<>();
+    goers.forEach(g -> victims.put(g, EvictionReason.SWAP));
     for (String name : victimOrder()) {
+      if (goers.contains(name)) {
+        continue;
+      }
       boolean overCount = count >= cap;
       boolean overBytes = bytes + size > policy.maxBytes() && policy.maxBytes() != CachePolicy.UNLIMITED_BYTES;
       if (!overCount && !overBytes) {
@@ -307,15 +338,20 @@ final class ReferenceCache {
       long id = w.getKey();
       String name = w.getValue();
       if (lru.containsKey(name)) {
+        List<String> goers = byName.get(name).loading ? List.of() : goers(name);
+        if (!goers.stream().allMatch(this::idle)) {
+          continue;
+        }
+        goers.forEach(g -> evict(g, EvictionReason.SWAP, events));
         waiting.remove(id);
         grant(id, name, now, events);
       } else if (!blocked) {
         long size = estimates.get(name);
-        if (room(size, true, events) == null) {
+        if (room(name, size, true, events) == null) {
           waiting.remove(id);
           start(name, size, LoadCause.REQUEST, id, now, events);
         } else {
-          blocked = true;
+          blocked = policy.waiters() == Waiters.IN_ORDER;
         }
       }
     }
