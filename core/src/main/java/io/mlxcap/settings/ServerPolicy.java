@@ -44,7 +44,12 @@ public enum ServerPolicy {
    * LM Studio's server with just-in-time loading (its documentation: LM Studio is not open source):
    * {@code auto-evict}, {@code idle-ttl}, {@code max-concurrent-predictions}, {@code lms-load}.
    */
-  LMSTUDIO("lmstudio", LmStudioSettings.VARIABLES);
+  LMSTUDIO("lmstudio", LmStudioSettings.VARIABLES),
+  /**
+   * llama-swap with its groups ({@code internal/router} and {@code internal/config} at
+   * mostlygeek/llama-swap@0bdb372): {@code groups}, {@code globalTTL}, {@code concurrencyLimit}.
+   */
+  LLAMA_SWAP("llama-swap", LlamaSwapSettings.VARIABLES);
 
   private final String id;
   private final List<String> variables;
@@ -80,7 +85,7 @@ public enum ServerPolicy {
    * works on it. The other policies' names do not overlap.
    */
   public static ServerPolicy of(Map<String, String> env) {
-    for (ServerPolicy p : List.of(OLLAMA, LLAMA_ROUTER, LMSTUDIO)) {
+    for (ServerPolicy p : List.of(OLLAMA, LLAMA_ROUTER, LMSTUDIO, LLAMA_SWAP)) {
       if (env.keySet().stream().anyMatch(p::reads)) {
         return p;
       }
@@ -116,6 +121,27 @@ public enum ServerPolicy {
         changed.forEach((k, v) -> line.append(" --").append(k).append(' ').append(v));
         lines.add(line.append("   # router mode: no --model").toString());
       }
+      case LLAMA_SWAP -> changed.forEach((k, v) -> {
+        switch (k) {
+          case LlamaSwapSettings.GROUPS -> {
+            lines.add("groups:   # config.yaml");
+            for (String group : v.split(";")) {
+              if (group.isBlank()) {
+                continue;
+              }
+              String head = group.substring(0, group.indexOf('='));
+              String name = head.contains("[") ? head.substring(0, head.indexOf('[')) : head;
+              lines.add("  " + name + ":");
+              lines.add("    swap: " + !head.contains("no-swap"));
+              lines.add("    exclusive: " + !head.contains("no-exclusive"));
+              lines.add("    persistent: " + (head.contains("persistent") && !head.contains("no-persistent")));
+              lines.add("    members: [" + group.substring(group.indexOf('=') + 1).replace(",", ", ") + "]");
+            }
+          }
+          case LlamaSwapSettings.TTL -> lines.add("globalTTL: " + v + "   # config.yaml");
+          default -> lines.add("# config.yaml, every model: concurrencyLimit: " + v);
+        }
+      });
       case LMSTUDIO -> changed.forEach((k, v) -> {
         switch (k) {
           case LmStudioSettings.AUTO_EVICT ->
@@ -179,6 +205,7 @@ public enum ServerPolicy {
       case OLLAMA -> OllamaSettings.read(env);
       case LLAMA_ROUTER -> LlamaRouterSettings.read(env);
       case LMSTUDIO -> LmStudioSettings.read(env, table);
+      case LLAMA_SWAP -> LlamaSwapSettings.read(env, table);
     };
   }
 
@@ -195,6 +222,7 @@ public enum ServerPolicy {
       case OLLAMA -> OllamaSettings.write(settings);
       case LLAMA_ROUTER -> LlamaRouterSettings.write(settings);
       case LMSTUDIO -> LmStudioSettings.write(settings);
+      case LLAMA_SWAP -> LlamaSwapSettings.write(settings);
     };
   }
 }

@@ -170,6 +170,32 @@ final class ServerPolicyTest {
     assertEquals(seed.maxQueue(), asMlx.maxQueue());
   }
 
+  /** internal/config at mostlygeek/llama-swap@0bdb372: groups default to swap and exclusive; ungrouped models share (default). */
+  @Test
+  void llamaSwap_groupsTtlAndLimit_readAsLlamaSwapReadsThem() {
+    Settings s = read(ServerPolicy.LLAMA_SWAP);
+    assertEquals(CachePolicy.UNLIMITED_MODELS, s.cache().maxModels());
+    assertEquals(CachePolicy.NO_IDLE_TTL, s.cache().idleTtl());
+    assertEquals(10, s.cache().perModelRequests());
+    assertEquals(io.mlxcap.cache.Waiters.EACH_ON_ITS_OWN, s.cache().waiters());
+    String fast = TABLE.resolve("fast").name();
+    String def = TABLE.resolve("default").name();
+    assertTrue(s.cache().groups().mustGoFor(fast, def), "no groups: one model at a time");
+    Settings g = read(ServerPolicy.LLAMA_SWAP, "groups", "chat[no-swap,no-exclusive]=fast,default;keep[persistent]=reasoning",
+        "globalTTL", "300", "concurrencyLimit", "2");
+    assertTrue(!g.cache().groups().mustGoFor(fast, def), "chat does not swap");
+    assertEquals(Duration.ofSeconds(300), g.cache().idleTtl());
+    assertEquals(2, g.cache().perModelRequests());
+    assertEquals("chat[no-swap,no-exclusive]=" + String.join(",", new java.util.TreeSet<>(List.of(fast, def))) + ";keep[persistent]="
+        + TABLE.resolve("reasoning").name(), g.toEnv().get("groups"));
+    assertEquals(g, Settings.fromEnv(ServerPolicy.LLAMA_SWAP, g.toEnv(), TABLE));
+    assertTrue(refusal(ServerPolicy.LLAMA_SWAP, "groups", "a=fast;b=fast").contains("is in two groups"));
+    assertTrue(refusal(ServerPolicy.LLAMA_SWAP, "groups", "a[sometimes]=fast").contains("'sometimes' is not a flag"));
+    assertEquals("globalTTL='-1' is invalid: llama-swap's globalTTL is a whole number of seconds >= 0 (0: never unload).",
+        refusal(ServerPolicy.LLAMA_SWAP, "globalTTL", "-1"));
+    assertEquals(ServerPolicy.LLAMA_SWAP, ServerPolicy.of(g.toEnv()));
+  }
+
   /** A report's lines to copy are each server's own way of setting things. */
   @Test
   void howToSet_isEachServersOwnWay() {

@@ -130,6 +130,19 @@ final class ExactReplayTest {
   }
 
   /**
+   * Under llama-swap's groups (serve --policy llama-swap): fast and default share a group that neither
+   * swaps nor is exclusive, the others are in the default group (swap, exclusive); each waiter goes
+   * on its own; no worker pool.
+   */
+  @ParameterizedTest(name = "llama-swap, seed {0}")
+  @CsvSource({"1818", "1919"})
+  void underLlamaSwap_recordedTiming_makesTheServersDecisions_inOrder(long seed) throws Exception {
+    List<String> decisions = replaysExactly(io.mlxcap.settings.ServerPolicy.LLAMA_SWAP, seed, "groups",
+        "pair[no-swap,no-exclusive]=fast,default", "globalTTL", "1", "concurrencyLimit", "64");
+    assertTrue(decisions.stream().anyMatch(d -> d.endsWith(" swap")), "groups swapped: " + decisions);
+  }
+
+  /**
    * Records the workload of {@code seed} on a real server under {@code policy} with {@code env}, then
    * requires the replay with recorded timing to make the same decisions in the same order; returns them.
    */

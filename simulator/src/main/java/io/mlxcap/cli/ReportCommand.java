@@ -109,6 +109,10 @@ final class ReportCommand implements Runnable {
       case LLAMA_ROUTER -> {
         return List.of(Axis.parse("models-max=1.." + cap), Axis.parse("sleep-idle-seconds=-1,300,900"));
       }
+      case LLAMA_SWAP -> {
+        // Its groups are a layout, not a number: a report varies the TTL (set groups with --set).
+        return List.of(Axis.parse("globalTTL=0,300,900"));
+      }
       case LMSTUDIO -> {
         return List.of(Axis.parse("auto-evict=on,off"), Axis.parse("idle-ttl=5m,60m,off"));
       }

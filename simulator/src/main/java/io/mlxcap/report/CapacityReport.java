@@ -175,6 +175,7 @@ public final class CapacityReport {
       case OLLAMA -> "Ollama";
       case LLAMA_ROUTER -> "llama.cpp's router";
       case LMSTUDIO -> "LM Studio";
+      case LLAMA_SWAP -> "llama-swap";
     };
   }
 
@@ -231,8 +232,9 @@ public final class CapacityReport {
     doc.paragraph(String.format(Locale.ROOT, "Requests served at once are each server's own (%s): mlxcap counts them"
             + " for the whole server, where Ollama, llama-server and LM Studio count them per model. Generations served together"
             + " slow each other by %.0f %% each on this host profile%s.",
-        String.join(", ", best.stream().map(r -> r.settings().policy().id() + " " + r.settings().maxConcurrentRequests())
-            .toList()), 100 * rec.host().service().slowdownPerGeneration(),
+        String.join(", ", best.stream().map(r -> r.settings().policy().id() + " "
+            + (r.settings().maxConcurrentRequests() == Integer.MAX_VALUE ? "all it admits"
+                : Integer.toString(r.settings().maxConcurrentRequests()))).toList()), 100 * rec.host().service().slowdownPerGeneration(),
         rec.host().service().slowdownPerGeneration() == 0
             ? " (none: a calibrated profile, `--profile`, measures it), so the latency of the servers with more at once"
                 + " is a lower bound"

@@ -393,6 +393,8 @@ public final class Simulation {
     public void rejected(Rejected e) {
       if (e.reason() == CacheEvent.RejectReason.LOAD_FAILED) {
         rejectedLoadFailed++;
+      } else if (e.reason() == CacheEvent.RejectReason.CONCURRENCY_LIMIT) {
+        rejectedQueue++; // refused at admission, as a full queue is (llama-swap's concurrencyLimit: 429)
       } else {
         rejectedTooLarge++;
       }

@@ -133,7 +133,7 @@ final class CliTest {
     Result unknown = run("simulate", "--trace", trace.toString(), "--policy", "vllm");
     assertEquals(2, unknown.code());
     assertEquals("mlxcap: --policy vllm: not a policy mlxcap knows; policies: mlx, mlx-seed, ollama, llama-router,"
-        + " lmstudio.", unknown.err().strip());
+        + " lmstudio, llama-swap.", unknown.err().strip());
     Result other = run("simulate", "--trace", trace.toString(), "--policy", "ollama", "--set", "MLX_MAX_CACHED_MODELS=3");
     assertEquals(2, other.code());
     assertTrue(other.err().startsWith("mlxcap: --set MLX_MAX_CACHED_MODELS: a setting of policy mlx, not of ollama"

@@ -52,7 +52,7 @@ final class CommittedReportTest {
   void seedScenario_regeneratesFromItsOwnCommand_byteForByte() throws Exception {
     List<String> args = reproduceCommand(SEED);
     assertEquals(List.of("report", "--trace", "traces/samples/seed-scenario.jsonl", "--policy",
-        "mlx,mlx-seed,ollama,llama-router,lmstudio"), args);
+        "mlx,mlx-seed,ollama,llama-router,lmstudio,llama-swap"), args);
     args.set(2, REPO.resolve(args.get(2)).toString());
     args.addAll(List.of("-o", dir.resolve("again").toString()));
     StringWriter out = new StringWriter();
@@ -94,7 +94,7 @@ final class CommittedReportTest {
     String md = Files.readString(SEED.resolve("report.md"));
     assertTrue(md.contains("## Other servers on the same traffic"), md);
     List<String> csv = Files.readAllLines(SEED.resolve("servers.csv"));
-    assertEquals(List.of("mlx", "mlx-seed", "ollama", "llama-router", "lmstudio"),
+    assertEquals(List.of("mlx", "mlx-seed", "ollama", "llama-router", "lmstudio", "llama-swap"),
         csv.subList(1, csv.size()).stream().map(l -> l.split(",")[0]).toList());
     for (String line : csv.subList(1, csv.size())) {
       assertTrue(line.contains(",true,"), "every server has a best within the budget: " + line);

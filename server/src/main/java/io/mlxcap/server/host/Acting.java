@@ -98,6 +98,7 @@ final class Acting implements CacheActions {
       case LOAD_FAILED -> HostException.unavailable("model " + e.model() + " could not be loaded: " + e.detail(),
           loading.retryAfter(e.model(), now));
       case UNAVAILABLE -> p.refusal;
+      case CONCURRENCY_LIMIT -> new HostException(429, e.detail() + " (concurrencyLimit); try again later");
     };
     requests.ended(p, InFlight.statusOf(why), Pending.NOT_READY, TraceEvent.UNKNOWN, why.getMessage(), now);
     p.ready.completeExceptionally(why);

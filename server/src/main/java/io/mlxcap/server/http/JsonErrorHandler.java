@@ -25,7 +25,7 @@ final class JsonErrorHandler extends ErrorHandler {
     ObjectNode error = body.putObject("error");
     error.put("message", message);
     error.put("type", status == 401 ? "authentication_error" : status == 403 ? "permission_error"
-        : status >= 500 ? "server_error" : "invalid_request_error");
+        : status == 429 ? "rate_limit_error" : status >= 500 ? "server_error" : "invalid_request_error");
     if (code != null) {
       error.put("code", code);
     } else {
