@@ -533,7 +533,9 @@ public final class Simulation {
     }
     Map<String, Long> evictions = new LinkedHashMap<>();
     for (EvictionReason r : EvictionReason.values()) {
-      evictions.put(r.wireName(), evictionsByReason[r.ordinal()]);
+      if (r != EvictionReason.SWAP || settings.cache().groups().active()) {
+        evictions.put(r.wireName(), evictionsByReason[r.ordinal()]); // swap only where groups exist: older files stay as they were
+      }
     }
     List<SimResult.ModelResult> models = new ArrayList<>();
     for (int i = 0; i < names.length; i++) {

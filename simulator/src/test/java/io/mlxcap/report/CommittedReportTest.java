@@ -105,7 +105,7 @@ final class CommittedReportTest {
     assertTrue(csv.get(3).contains("OLLAMA_") || csv.get(3).contains("the defaults"), csv.get(3));
     assertTrue(csv.get(4).startsWith("llama-router,\"llama-server --models-dir DIR --models-max "), csv.get(4));
     assertTrue(md.contains("Requests served at once are each server's own (mlx 1, mlx-seed 1, ollama 1, llama-router 4,"
-        + " lmstudio 4)"), "the comparison states its caveat");
+        + " lmstudio 4, llama-swap all it admits)"), "the comparison states its caveat");
   }
 
   @Test
