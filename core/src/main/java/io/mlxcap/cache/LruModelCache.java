@@ -156,25 +156,23 @@ final class LruModelCache implements ModelCache {
           + policy.perModelRequests() + " requests admitted, as many as the policy allows"));
     }
     Entry entry = entries.get(model);
-    if (entry != null && (entry.loading || !policy.groups().active())) {
-      Request request = newRequest(requestId, model, keepAliveNanos);
-      admit(request);
-      return List.of(pin(entry, request, now));
-    }
-    List<CacheEvent> events = new ArrayList<>(2);
     if (entry != null) {
-      // Resident, but models that may not stay beside it must go first (llama-swap runs its swap for it).
       Request request = newRequest(requestId, model, keepAliveNanos);
       admit(request);
-      if (evictCoResidents(model, events) != null) {
-        request.waiting = true;
-        waiting.put(requestId, request);
-        events.add(new Waiting(requestId, model, WaitReason.GROUP_BUSY));
+      if (entry.loading || !policy.groups().active()) {
+        return List.of(pin(entry, request, now));
+      }
+      // Resident, but models that may not stay beside it must go first (llama-swap runs its swap for it).
+      List<CacheEvent> events = new ArrayList<>(2);
+      WaitReason busy = evictCoResidents(model, events);
+      if (busy != null) {
+        park(request, busy, events);
       } else {
         events.add(pin(entry, request, now));
       }
       return events;
     }
+    List<CacheEvent> events = new ArrayList<>(2);
     // Weighed before the request is registered: a weigher that throws leaves nothing behind.
     long size = weigh(model);
     if (size > policy.maxBytes()) {
@@ -187,9 +185,7 @@ final class LruModelCache implements ModelCache {
     admit(request);
     WaitReason blocked = queueFirst() ? WaitReason.BEHIND_WAITING : makeRoom(model, size, true, events);
     if (blocked != null) {
-      request.waiting = true;
-      waiting.put(requestId, request);
-      events.add(new Waiting(requestId, model, blocked));
+      park(request, blocked, events);
     } else {
       startLoad(model, size, LoadCause.REQUEST, request, now, events);
     }
@@ -473,6 +469,13 @@ final class LruModelCache implements ModelCache {
       evict(g, EvictionReason.SWAP, events);
     }
     return null;
+  }
+
+  /** {@code request} waits, unpinned, for {@code reason}, until a retry gives it what it needs. */
+  private void park(Request request, WaitReason reason, List<CacheEvent> events) {
+    request.waiting = true;
+    waiting.put(request.id, request);
+    events.add(new Waiting(request.id, request.model, reason));
   }
 
   /** Registers {@code request} as active, counted against its model's limit. */

@@ -94,7 +94,8 @@ final class LlamaSwapSettings {
             case "exclusive" -> exclusive = true;
             case "no-exclusive" -> exclusive = false;
             case "persistent" -> persistent = true;
-            case "no-persistent", "" -> persistent = persistent && !flag.strip().equals("no-persistent");
+            case "no-persistent" -> persistent = false;
+            case "" -> { }
             default -> throw badGroups(raw, "'" + flag.strip() + "' is not a flag (swap, no-swap, exclusive, no-exclusive,"
                 + " persistent)");
           }

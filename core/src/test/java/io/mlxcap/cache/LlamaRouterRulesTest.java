@@ -5,7 +5,6 @@ import static io.mlxcap.cache.Timeline.FAST;
 import static io.mlxcap.cache.Timeline.REASONING;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.mlxcap.cache.CacheEvent.Evicted;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -32,9 +31,6 @@ final class LlamaRouterRulesTest {
     CacheTesting.checkValidState(t.cache);
   }
 
-  private static List<String> evicted(List<CacheEvent> events) {
-    return events.stream().filter(e -> e instanceof Evicted).map(e -> ((Evicted) e).model()).toList();
-  }
 
   /** Two long and short requests overlapping: request 1 on DEFAULT from 0 to 3 min, request 2 on FAST from 1 to 2 min. */
   private void overlap() {
@@ -57,7 +53,7 @@ final class LlamaRouterRulesTest {
   void theVictim_isTheModelWhoseLatestRequestStartedFirst_notTheOneFinishedFirst() {
     t = new Timeline(ROUTER);
     overlap();
-    assertEquals(List.of(DEFAULT), evicted(t.serve(3, REASONING)));
+    assertEquals(List.of(DEFAULT), Timeline.evicted(t.serve(3, REASONING)));
     assertEquals(List.of(FAST, REASONING), t.cached());
   }
 
@@ -66,7 +62,7 @@ final class LlamaRouterRulesTest {
   void underLru_theSameRequestsEvictTheModelReleasedFirst() {
     t = new Timeline(ROUTER.withRules(VictimOrder.LEAST_RECENTLY_USED, UnsetKeepAlive.RESETS, ManualLoads.EVICTABLE));
     overlap();
-    assertEquals(List.of(FAST), evicted(t.serve(3, REASONING)));
+    assertEquals(List.of(FAST), Timeline.evicted(t.serve(3, REASONING)));
   }
 
   /**
@@ -83,7 +79,7 @@ final class LlamaRouterRulesTest {
     t.advance(Duration.ofMinutes(1));
     t.loaded(DEFAULT); // request 1 is handed to DEFAULT at 2 min
     t.release(1);
-    assertEquals(List.of(FAST), evicted(t.serve(3, REASONING)));
+    assertEquals(List.of(FAST), Timeline.evicted(t.serve(3, REASONING)));
   }
 
   /**
@@ -101,7 +97,7 @@ final class LlamaRouterRulesTest {
     t.request(4, FAST);
     t.release(3);
     t.release(4);
-    assertEquals(List.of(FAST), evicted(t.serve(5, REASONING)));
+    assertEquals(List.of(FAST), Timeline.evicted(t.serve(5, REASONING)));
   }
 
   /** {@code if (base_params.models_max <= 0) return;}: no cap, nothing goes. */
@@ -109,7 +105,7 @@ final class LlamaRouterRulesTest {
   void noCap_unloadsNothing() {
     t = new Timeline(ROUTER.withMaxModels(CachePolicy.UNLIMITED_MODELS));
     overlap();
-    assertEquals(List.of(), evicted(t.serve(3, REASONING)));
+    assertEquals(List.of(), Timeline.evicted(t.serve(3, REASONING)));
     assertEquals(3, t.cached().size());
   }
 
@@ -123,8 +119,8 @@ final class LlamaRouterRulesTest {
     t = new Timeline(ROUTER.withIdleTtl(Duration.ofSeconds(300)));
     t.serve(1, FAST);
     t.advance(Duration.ofSeconds(299));
-    assertEquals(List.of(), evicted(t.tick()));
+    assertEquals(List.of(), Timeline.evicted(t.tick()));
     t.advance(Duration.ofSeconds(1));
-    assertEquals(List.of(FAST), evicted(t.tick()));
+    assertEquals(List.of(FAST), Timeline.evicted(t.tick()));
   }
 }

@@ -36,9 +36,6 @@ final class LlamaSwapRulesTest {
     return NO_LIMITS.withSwapping(groups, waiters, perModel);
   }
 
-  private static List<String> evicted(List<CacheEvent> events) {
-    return events.stream().filter(e -> e instanceof Evicted).map(e -> ((Evicted) e).model()).toList();
-  }
 
   /**
    * No groups configured: every model is in "(default)", which swaps and is exclusive
@@ -49,7 +46,7 @@ final class LlamaSwapRulesTest {
     t = new Timeline(swap(ModelGroups.of(Map.of()), Waiters.EACH_ON_ITS_OWN, CachePolicy.UNLIMITED_REQUESTS));
     t.serve(1, FAST);
     List<CacheEvent> events = t.serve(2, DEFAULT);
-    assertEquals(List.of(FAST), evicted(events));
+    assertEquals(List.of(FAST), Timeline.evicted(events));
     assertTrue(events.stream().anyMatch(e -> e instanceof Evicted v && v.reason() == EvictionReason.SWAP), events.toString());
     assertEquals(List.of(DEFAULT), t.cached());
   }
@@ -70,7 +67,7 @@ final class LlamaSwapRulesTest {
     t.serve(2, DEFAULT);
     t.serve(3, HUGE);
     assertEquals(3, t.cached().size(), "chat's two members stay together, and nothing chat loads is exclusive");
-    assertEquals(List.of(FAST, DEFAULT), evicted(t.serve(4, REASONING)), "by name (phi3.5 before qwen2.5), as the sorted running set");
+    assertEquals(List.of(FAST, DEFAULT), Timeline.evicted(t.serve(4, REASONING)), "by name (phi3.5 before qwen2.5), as the sorted running set");
     assertEquals(List.of(HUGE, REASONING), t.cached());
   }
 
@@ -86,8 +83,8 @@ final class LlamaSwapRulesTest {
         new ModelGroups.Group("big", true, true, false), List.of(REASONING)));
     t = new Timeline(swap(groups, Waiters.EACH_ON_ITS_OWN, CachePolicy.UNLIMITED_REQUESTS));
     t.serve(1, REASONING);
-    assertEquals(List.of(), evicted(t.serve(2, FAST)));
-    assertEquals(List.of(FAST), evicted(t.serve(3, REASONING)), "a hit that swaps");
+    assertEquals(List.of(), Timeline.evicted(t.serve(2, FAST)));
+    assertEquals(List.of(FAST), Timeline.evicted(t.serve(3, REASONING)), "a hit that swaps");
   }
 
   /** A swap that would stop a model still serving waits for it to drain (OnRequest step 5, OnServeDone). */
@@ -98,7 +95,7 @@ final class LlamaSwapRulesTest {
     t.loaded(FAST);
     List<CacheEvent> waiting = t.request(2, DEFAULT);
     assertEquals(List.of(new Waiting(2, DEFAULT, CacheEvent.WaitReason.GROUP_BUSY)), waiting);
-    assertEquals(List.of(FAST), evicted(t.release(1)));
+    assertEquals(List.of(FAST), Timeline.evicted(t.release(1)));
   }
 
   /**
@@ -120,7 +117,7 @@ final class LlamaSwapRulesTest {
       List<CacheEvent> fourth = t.request(4, HUGE);
       assertTrue(fourth.get(0) instanceof Waiting, "HUGE must stop REASONING, which is busy");
       List<CacheEvent> drained = t.release(2);
-      assertEquals(w == Waiters.EACH_ON_ITS_OWN ? List.of(REASONING) : List.of(), evicted(drained), w.toString());
+      assertEquals(w == Waiters.EACH_ON_ITS_OWN ? List.of(REASONING) : List.of(), Timeline.evicted(drained), w.toString());
       CacheTesting.checkValidState(t.cache);
     }
   }

@@ -5,10 +5,7 @@ import static io.mlxcap.cache.Timeline.FAST;
 import static io.mlxcap.cache.Timeline.REASONING;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.mlxcap.cache.CacheEvent.Evicted;
-import io.mlxcap.cache.CacheEvent.LoadStarted;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -31,26 +28,14 @@ final class LmStudioRulesTest {
     CacheTesting.checkValidState(t.cache);
   }
 
-  private static List<String> evicted(List<CacheEvent> events) {
-    return events.stream().filter(e -> e instanceof Evicted).map(e -> ((Evicted) e).model()).toList();
-  }
 
-  /** Serves one request for {@code model} with LM Studio's {@code ttl} field ({@code ttlNanos}). */
-  private List<CacheEvent> serve(long id, String model, long ttlNanos) {
-    List<CacheEvent> events = new ArrayList<>(t.cache.request(id, model, ttlNanos, t.now()));
-    if (events.stream().anyMatch(e -> e instanceof LoadStarted s && s.model().equals(model))) {
-      events.addAll(t.loaded(model));
-    }
-    events.addAll(t.release(id));
-    return events;
-  }
 
   /** Auto-Evict: a second model loaded on demand unloads the first before it loads. */
   @Test
   void autoEvict_keepsOneModelLoadedOnDemand() {
     t = new Timeline(LM_STUDIO);
     t.serve(1, FAST);
-    assertEquals(List.of(FAST), evicted(t.serve(2, DEFAULT)));
+    assertEquals(List.of(FAST), Timeline.evicted(t.serve(2, DEFAULT)));
     assertEquals(List.of(DEFAULT), t.cached());
   }
 
@@ -60,7 +45,7 @@ final class LmStudioRulesTest {
     t = new Timeline(LM_STUDIO);
     t.preload(REASONING);
     t.serve(1, FAST); // the one JIT model beside the manual one
-    assertEquals(List.of(FAST), evicted(t.serve(2, DEFAULT)));
+    assertEquals(List.of(FAST), Timeline.evicted(t.serve(2, DEFAULT)));
     assertEquals(List.of(REASONING, DEFAULT), t.cached());
   }
 
@@ -71,9 +56,9 @@ final class LmStudioRulesTest {
     t.preload(REASONING);
     t.serve(1, FAST);
     t.advance(Duration.ofMinutes(59));
-    assertEquals(List.of(), evicted(t.tick()));
+    assertEquals(List.of(), Timeline.evicted(t.tick()));
     t.advance(Duration.ofMinutes(1));
-    assertEquals(List.of(FAST), evicted(t.tick()));
+    assertEquals(List.of(FAST), Timeline.evicted(t.tick()));
     assertEquals(List.of(REASONING), t.cached());
   }
 
@@ -84,10 +69,10 @@ final class LmStudioRulesTest {
   @Test
   void aRequestTtl_setsTheModelsTtl_andARequestWithoutOneLeavesIt() {
     t = new Timeline(LM_STUDIO);
-    serve(1, FAST, 5 * MINUTE);
+    t.serve(1, FAST, 5 * MINUTE);
     t.serve(2, FAST); // no ttl field
     t.advance(Duration.ofMinutes(5));
-    assertEquals(List.of(FAST), evicted(t.tick()));
+    assertEquals(List.of(FAST), Timeline.evicted(t.tick()));
   }
 
   /** With Auto-Evict off there is no cap: models loaded on demand pile up until their TTL. */
@@ -95,8 +80,8 @@ final class LmStudioRulesTest {
   void autoEvictOff_letsJitModelsPileUp() {
     t = new Timeline(LM_STUDIO.withMaxModels(CachePolicy.UNLIMITED_MODELS));
     t.serve(1, FAST);
-    assertEquals(List.of(), evicted(t.serve(2, DEFAULT)));
-    assertEquals(List.of(), evicted(t.serve(3, REASONING)));
+    assertEquals(List.of(), Timeline.evicted(t.serve(2, DEFAULT)));
+    assertEquals(List.of(), Timeline.evicted(t.serve(3, REASONING)));
     assertEquals(3, t.cached().size());
   }
 
@@ -105,6 +90,6 @@ final class LmStudioRulesTest {
   void aManualUnload_removesAManuallyLoadedModel() {
     t = new Timeline(LM_STUDIO);
     t.preload(REASONING);
-    assertEquals(List.of(REASONING), evicted(t.cache.unload(REASONING, t.now())));
+    assertEquals(List.of(REASONING), Timeline.evicted(t.cache.unload(REASONING, t.now())));
   }
 }

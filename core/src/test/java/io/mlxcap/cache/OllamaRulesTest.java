@@ -6,8 +6,6 @@ import static io.mlxcap.cache.Timeline.HUGE;
 import static io.mlxcap.cache.Timeline.REASONING;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.mlxcap.cache.CacheEvent.Evicted;
-import io.mlxcap.cache.CacheEvent.LoadStarted;
 import io.mlxcap.cache.CacheEvent.WaitReason;
 import io.mlxcap.cache.CacheEvent.Waiting;
 import java.time.Duration;
@@ -32,19 +30,7 @@ final class OllamaRulesTest {
     CacheTesting.checkValidState(t.cache);
   }
 
-  /** Serves one request for {@code model} that asks to stay {@code keepAlive} ns once idle. */
-  private List<CacheEvent> serve(long id, String model, long keepAlive) {
-    List<CacheEvent> events = new java.util.ArrayList<>(t.cache.request(id, model, keepAlive, t.now()));
-    if (events.stream().anyMatch(e -> e instanceof LoadStarted s && s.model().equals(model))) {
-      events.addAll(t.loaded(model));
-    }
-    events.addAll(t.release(id));
-    return events;
-  }
 
-  private static List<String> evicted(List<CacheEvent> events) {
-    return events.stream().filter(e -> e instanceof Evicted).map(e -> ((Evicted) e).model()).toList();
-  }
 
   /**
    * sched.go 1678 sorts the runners {@code ByDurationAndName} and 1682–1690 take the first idle one:
@@ -53,9 +39,9 @@ final class OllamaRulesTest {
   @Test
   void theVictim_isTheShortestKeepAlive_notTheLeastRecentlyUsed() {
     t = new Timeline(OLLAMA);
-    serve(1, DEFAULT, 30 * MINUTE);
-    serve(2, FAST, MINUTE);
-    assertEquals(List.of(FAST), evicted(t.serve(3, REASONING)));
+    t.serve(1, DEFAULT, 30 * MINUTE);
+    t.serve(2, FAST, MINUTE);
+    assertEquals(List.of(FAST), Timeline.evicted(t.serve(3, REASONING)));
     assertEquals(List.of(DEFAULT, REASONING), t.cached());
   }
 
@@ -63,9 +49,9 @@ final class OllamaRulesTest {
   @Test
   void underLru_theSameUsesEvictTheOlderModel() {
     t = new Timeline(OLLAMA.withRules(VictimOrder.LEAST_RECENTLY_USED, UnsetKeepAlive.STAYS, ManualLoads.EVICTABLE));
-    serve(1, DEFAULT, 30 * MINUTE);
-    serve(2, FAST, MINUTE);
-    assertEquals(List.of(DEFAULT), evicted(t.serve(3, REASONING)));
+    t.serve(1, DEFAULT, 30 * MINUTE);
+    t.serve(2, FAST, MINUTE);
+    assertEquals(List.of(DEFAULT), Timeline.evicted(t.serve(3, REASONING)));
   }
 
   /**
@@ -78,7 +64,7 @@ final class OllamaRulesTest {
     t.serve(1, REASONING); // "deepseek-r1-…" sorts before "qwen2.5-…"
     t.serve(2, DEFAULT);
     t.serve(3, REASONING); // used last, still first by name
-    assertEquals(List.of(REASONING), evicted(t.serve(4, FAST)));
+    assertEquals(List.of(REASONING), Timeline.evicted(t.serve(4, FAST)));
   }
 
   /**
@@ -88,9 +74,9 @@ final class OllamaRulesTest {
   @Test
   void keepAliveForever_sortsLast() {
     t = new Timeline(OLLAMA);
-    serve(1, FAST, ModelCache.KEEP_ALIVE_FOREVER);
-    serve(2, DEFAULT, 10 * MINUTE);
-    assertEquals(List.of(DEFAULT), evicted(t.serve(3, REASONING)));
+    t.serve(1, FAST, ModelCache.KEEP_ALIVE_FOREVER);
+    t.serve(2, DEFAULT, 10 * MINUTE);
+    assertEquals(List.of(DEFAULT), Timeline.evicted(t.serve(3, REASONING)));
   }
 
   /**
@@ -100,10 +86,10 @@ final class OllamaRulesTest {
   @Test
   void aBusyModel_isPassedOver_forTheNextInOrder() {
     t = new Timeline(OLLAMA);
-    serve(1, FAST, MINUTE);
-    serve(2, DEFAULT, 10 * MINUTE);
+    t.serve(1, FAST, MINUTE);
+    t.serve(2, DEFAULT, 10 * MINUTE);
     t.cache.request(3, FAST, MINUTE, t.now()); // FAST in use
-    assertEquals(List.of(DEFAULT), evicted(t.serve(4, REASONING)));
+    assertEquals(List.of(DEFAULT), Timeline.evicted(t.serve(4, REASONING)));
   }
 
   /**
@@ -115,16 +101,16 @@ final class OllamaRulesTest {
   @Test
   void aRequestWithoutKeepAlive_leavesTheModelsKeepAlive() {
     t = new Timeline(OLLAMA);
-    serve(1, FAST, MINUTE);
-    serve(2, DEFAULT, 3 * MINUTE);
+    t.serve(1, FAST, MINUTE);
+    t.serve(2, DEFAULT, 3 * MINUTE);
     t.serve(3, FAST); // no keep_alive
-    assertEquals(List.of(FAST), evicted(t.serve(4, REASONING)));
+    assertEquals(List.of(FAST), Timeline.evicted(t.serve(4, REASONING)));
 
     t = new Timeline(OLLAMA.withRules(VictimOrder.SHORTEST_KEEP_ALIVE, UnsetKeepAlive.RESETS, ManualLoads.EVICTABLE));
-    serve(1, FAST, MINUTE);
-    serve(2, DEFAULT, 3 * MINUTE);
+    t.serve(1, FAST, MINUTE);
+    t.serve(2, DEFAULT, 3 * MINUTE);
     t.serve(3, FAST);
-    assertEquals(List.of(DEFAULT), evicted(t.serve(4, REASONING)));
+    assertEquals(List.of(DEFAULT), Timeline.evicted(t.serve(4, REASONING)));
   }
 
   /**
@@ -135,10 +121,10 @@ final class OllamaRulesTest {
   @Test
   void theKeptKeepAlive_alsoDecidesExpiry() {
     t = new Timeline(OLLAMA);
-    serve(1, FAST, MINUTE);
+    t.serve(1, FAST, MINUTE);
     t.serve(2, FAST);
     t.advance(Duration.ofSeconds(61));
-    assertEquals(List.of(FAST), evicted(t.tick()));
+    assertEquals(List.of(FAST), Timeline.evicted(t.tick()));
   }
 
   /** With both models busy, a third waits (sched.go 1691–1693 then waits for an unload, 351–357). */

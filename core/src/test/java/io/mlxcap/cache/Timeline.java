@@ -55,7 +55,12 @@ final class Timeline {
 
   /** Request, load if the cache starts a load, release: one request served start to end, every event in order. */
   List<CacheEvent> serve(long id, String model) {
-    List<CacheEvent> events = new ArrayList<>(request(id, model));
+    return serve(id, model, ModelCache.KEEP_ALIVE_DEFAULT);
+  }
+
+  /** {@link #serve(long, String)} for a request that asks its model to stay {@code keepAlive} ns once idle. */
+  List<CacheEvent> serve(long id, String model, long keepAlive) {
+    List<CacheEvent> events = new ArrayList<>(cache.request(id, model, keepAlive, now()));
     if (events.stream().anyMatch(e -> e instanceof LoadStarted s && s.model().equals(model))) {
       events.addAll(loaded(model));
     }
@@ -72,6 +77,11 @@ final class Timeline {
       }
     }
     return events;
+  }
+
+  /** The models {@code events} evicted, in order. */
+  static List<String> evicted(List<CacheEvent> events) {
+    return events.stream().filter(e -> e instanceof CacheEvent.Evicted).map(CacheEvent::model).toList();
   }
 
   /** Cached model names, least recently used first. */
