@@ -39,7 +39,8 @@ final class ServeCommand implements Runnable {
           + "OLLAMA_NUM_PARALLEL, OLLAMA_MAX_QUEUE; the idle model with the shortest keep-alive goes first), llama-router "
           + "(llama-server's models-max, sleep-idle-seconds, parallel; the model whose latest request started first goes) "
           + "or lmstudio (auto-evict, idle-ttl, max-concurrent-predictions, lms-load; one model loaded on demand, the "
-          + "lms-load ones kept; OpenAI requests may carry LM Studio's ttl). The trace header records that policy's "
+          + "lms-load ones kept; OpenAI requests may carry LM Studio's ttl) or llama-swap (groups, globalTTL, "
+          + "concurrencyLimit; past it a request gets 429). The trace header records that policy's "
           + "settings, so validate replays the same policy. Default: ${DEFAULT-VALUE}.")
   String policy;
 

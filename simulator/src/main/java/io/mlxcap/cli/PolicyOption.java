@@ -10,8 +10,8 @@ final class PolicyOption {
       description = "Whose server: mlx (every MLX_* setting), mlx-seed (the seed's three variables and its 95 %% rule), "
           + "ollama (OLLAMA_MAX_LOADED_MODELS, OLLAMA_KEEP_ALIVE, OLLAMA_NUM_PARALLEL, OLLAMA_MAX_QUEUE; the idle "
           + "model with the shortest keep-alive goes first), llama-router (llama-server's models-max, sleep-idle-seconds, "
-          + "parallel; a load that does not fit fails) or lmstudio (auto-evict, idle-ttl, max-concurrent-predictions, "
-          + "lms-load). --set and --grid take that policy's names; the trace header's settings apply where the policy "
+          + "parallel; a load that does not fit fails), lmstudio (auto-evict, idle-ttl, max-concurrent-predictions, "
+          + "lms-load) or llama-swap (groups, globalTTL, concurrencyLimit). --set and --grid take that policy's names; the trace header's settings apply where the policy "
           + "has them. Default: the policy that recorded the trace (its header's settings say whose they are), else mlx.")
   String name;
 
