@@ -6,7 +6,8 @@ import java.time.Duration;
  * The limits the cache core enforces (a count cap, a byte budget, an idle TTL and a pressure line)
  * and the rules in which servers differ beyond their limits: which idle model goes first
  * ({@link VictimOrder}), what a request without a keep-alive does to its model's
- * ({@link UnsetKeepAlive}) and whether the models the operator loaded are kept ({@link ManualLoads}). Everything else (never evicting a busy model, one load per model, room
+ * ({@link UnsetKeepAlive}), whether the models the operator loaded are kept ({@link ManualLoads}),
+ * llama-swap's groups and per-model limit, and LocalAI's pinned models and loads past the cap. Everything else (never evicting a busy model, one load per model, room
  * planned before anything goes, exact byte accounting) is the same for every policy.
  *
  * <p>A limit that is off holds its "never" value ({@link #UNLIMITED_MODELS}, {@link #UNLIMITED_BYTES},
@@ -16,7 +17,7 @@ import java.time.Duration;
 public record CachePolicy(
     int maxModels, long maxBytes, Duration idleTtl, double pressureThreshold, VictimOrder victims,
     UnsetKeepAlive unsetKeepAlive, ManualLoads manualLoads, ModelGroups groups, Waiters waiters,
-    int perModelRequests) {
+    int perModelRequests, java.util.Set<String> neverEvicted, Duration pastCapAfter) {
 
   /** No cap on the number of cached models (the server before the seed's fix). */
   public static final int UNLIMITED_MODELS = Integer.MAX_VALUE;
@@ -37,11 +38,21 @@ public record CachePolicy(
   public CachePolicy(int maxModels, long maxBytes, Duration idleTtl, double pressureThreshold, VictimOrder victims,
       UnsetKeepAlive unsetKeepAlive, ManualLoads manualLoads) {
     this(maxModels, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, ModelGroups.NONE,
-        Waiters.IN_ORDER, UNLIMITED_REQUESTS);
+        Waiters.IN_ORDER, UNLIMITED_REQUESTS, java.util.Set.of(), NEVER_PAST_CAP);
   }
 
   /** Any number of requests per model may be admitted. */
   public static final int UNLIMITED_REQUESTS = Integer.MAX_VALUE;
+
+  /** A load that finds its room held by busy models waits for them, however long: it never goes past the count cap. */
+  public static final Duration NEVER_PAST_CAP = Duration.ofSeconds(Long.MAX_VALUE);
+
+  /** A policy with these limits, rules and llama-swap's parts, every model evictable, never past the cap. */
+  public CachePolicy(int maxModels, long maxBytes, Duration idleTtl, double pressureThreshold, VictimOrder victims,
+      UnsetKeepAlive unsetKeepAlive, ManualLoads manualLoads, ModelGroups groups, Waiters waiters, int perModelRequests) {
+    this(maxModels, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups, waiters,
+        perModelRequests, java.util.Set.of(), NEVER_PAST_CAP);
+  }
 
   public CachePolicy {
     java.util.Objects.requireNonNull(victims, "victims");
@@ -49,6 +60,10 @@ public record CachePolicy(
     java.util.Objects.requireNonNull(manualLoads, "manualLoads");
     java.util.Objects.requireNonNull(groups, "groups");
     java.util.Objects.requireNonNull(waiters, "waiters");
+    neverEvicted = java.util.Set.copyOf(neverEvicted);
+    if (pastCapAfter == null || pastCapAfter.isNegative()) {
+      throw new IllegalArgumentException("pastCapAfter must be >= 0 (0: past the cap at once), was " + pastCapAfter);
+    }
     if (perModelRequests < 1) {
       throw new IllegalArgumentException("perModelRequests must be >= 1, was " + perModelRequests);
     }
@@ -73,34 +88,56 @@ public record CachePolicy(
 
   /** Returns this policy with a different count cap. */
   public CachePolicy withMaxModels(int value) {
-    return new CachePolicy(value, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests);
+    return new CachePolicy(value, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests, neverEvicted, pastCapAfter);
   }
 
   /** Returns this policy with a different byte budget. */
   public CachePolicy withMaxBytes(long value) {
-    return new CachePolicy(maxModels, value, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests);
+    return new CachePolicy(maxModels, value, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests, neverEvicted, pastCapAfter);
   }
 
   /** Returns this policy with a different idle TTL. */
   public CachePolicy withIdleTtl(Duration value) {
-    return new CachePolicy(maxModels, maxBytes, value, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests);
+    return new CachePolicy(maxModels, maxBytes, value, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests, neverEvicted, pastCapAfter);
   }
 
   /** Returns this policy with a different pressure threshold. */
   public CachePolicy withPressureThreshold(double value) {
-    return new CachePolicy(maxModels, maxBytes, idleTtl, value, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests);
+    return new CachePolicy(maxModels, maxBytes, idleTtl, value, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests, neverEvicted, pastCapAfter);
   }
 
   /** Returns this policy with different rules: its limits stay. */
   public CachePolicy withRules(VictimOrder order, UnsetKeepAlive unset, ManualLoads manual) {
     return new CachePolicy(maxModels, maxBytes, idleTtl, pressureThreshold, order, unset, manual, groups, waiters,
-        perModelRequests);
+        perModelRequests, neverEvicted, pastCapAfter);
   }
 
   /** Returns this policy with llama-swap's parts: groups, how waiters are served, requests admitted per model. */
   public CachePolicy withSwapping(ModelGroups g, Waiters w, int perModel) {
     return new CachePolicy(maxModels, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, g, w,
-        perModel);
+        perModel, neverEvicted, pastCapAfter);
+  }
+
+  /**
+   * Returns this policy with LocalAI's parts: {@code pinned} models, counted under the cap but never
+   * evicted but by a manual unload, and {@code pastCap}, how long a load waits for busy models to free
+   * its room under the count cap before it loads past it ({@link #NEVER_PAST_CAP}: it waits for them).
+   * A policy that loads past its cap also does so at once when no busy model holds the room (only
+   * loads in progress and pinned models do), and keeps a surplus until the next load evicts it.
+   */
+  public CachePolicy withBackends(java.util.Set<String> pinned, Duration pastCap) {
+    return new CachePolicy(maxModels, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups,
+        waiters, perModelRequests, pinned, pastCap);
+  }
+
+  /** Whether a load may go past the count cap after waiting {@link #pastCapAfter} (LocalAI). */
+  public boolean loadsPastCap() {
+    return !pastCapAfter.equals(NEVER_PAST_CAP);
+  }
+
+  /** Returns {@link #pastCapAfter} in nanoseconds, saturating at {@link Long#MAX_VALUE}. */
+  long pastCapNanos() {
+    return pastCapAfter.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : pastCapAfter.toNanos();
   }
 
   /** Returns the idle TTL in nanoseconds, saturating at {@link Long#MAX_VALUE} when off. */

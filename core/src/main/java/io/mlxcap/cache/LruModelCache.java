@@ -53,7 +53,9 @@ import java.util.Objects;
  *
  * <p><b>Making room.</b> Room is planned before anything is evicted: if busy models hold so much that
  * even evicting every idle one would not be enough, nothing is evicted and the request waits. The
- * cache never goes over a limit to serve a request and never evicts a pinned model.
+ * cache never evicts a model a request pins, and never goes over a limit to serve a request, with
+ * one exception a policy asks for: LocalAI's loader waits a while for busy models and then loads past
+ * its count cap ({@link CachePolicy#withBackends}); the byte budget holds even then.
  *
  * <p><b>Waiting.</b> Waiting requests hold no pin. After every event that may free room (release,
  * load end, tick, pressure, unload) they are retried in arrival order. A waiter whose model became
@@ -132,7 +134,7 @@ final class LruModelCache implements ModelCache {
     long size = weigh(model);
     if (size > policy.maxBytes()) {
       events.add(new LoadSkipped(model, cause, SkipReason.TOO_LARGE));
-    } else if (queueFirst() || makeRoom(model, size, cause != LoadCause.PRELOAD, events) != null) {
+    } else if (queueFirst() || roomFor(model, size, cause != LoadCause.PRELOAD, now, now, events) != null) {
       events.add(new LoadSkipped(model, cause, SkipReason.NO_ROOM));
     } else {
       startLoad(model, size, cause, null, now, events);
@@ -166,7 +168,7 @@ final class LruModelCache implements ModelCache {
       List<CacheEvent> events = new ArrayList<>(2);
       WaitReason busy = evictCoResidents(model, events);
       if (busy != null) {
-        park(request, busy, events);
+        park(request, busy, now, events);
       } else {
         events.add(pin(entry, request, now));
       }
@@ -183,9 +185,9 @@ final class LruModelCache implements ModelCache {
     }
     Request request = newRequest(requestId, model, keepAliveNanos);
     admit(request);
-    WaitReason blocked = queueFirst() ? WaitReason.BEHIND_WAITING : makeRoom(model, size, true, events);
+    WaitReason blocked = queueFirst() ? WaitReason.BEHIND_WAITING : roomFor(model, size, true, now, now, events);
     if (blocked != null) {
-      park(request, blocked, events);
+      park(request, blocked, now, events);
     } else {
       startLoad(model, size, LoadCause.REQUEST, request, now, events);
     }
@@ -273,7 +275,8 @@ final class LruModelCache implements ModelCache {
         evict(entry, EvictionReason.IDLE_TTL, events);
       }
     }
-    trim(policy.maxModels(), EvictionReason.CLEANUP, events);
+    // A policy that loads past its cap keeps the surplus until the next load (LocalAI trims only then).
+    trim(policy.loadsPastCap() ? CachePolicy.UNLIMITED_MODELS : policy.maxModels(), EvictionReason.CLEANUP, events);
     retryWaiting(now, events);
     return events;
   }
@@ -397,6 +400,31 @@ final class LruModelCache implements ModelCache {
     return null;
   }
 
+  /**
+   * {@link #makeRoom}, and under a policy that loads past its cap (LocalAI's {@code retryEnforce}),
+   * the count cap given up when no busy model holds the room (only loads in progress and pinned models
+   * do: LocalAI's {@code NeedMore} is false) or when the request has waited, since {@code since},
+   * as long as the policy says; the byte budget still holds.
+   */
+  private WaitReason roomFor(String target, long size, boolean capped, long since, long now, List<CacheEvent> events) {
+    WaitReason blocked = makeRoom(target, size, capped, events);
+    if (blocked == WaitReason.ALL_MODELS_BUSY && policy.loadsPastCap()
+        && (now - since >= policy.pastCapNanos() || !anyBusyResident())) {
+      return makeRoom(target, size, false, events);
+    }
+    return blocked;
+  }
+
+  /** Whether a resident model the policy could evict is serving a request (loading and pinned ones do not count). */
+  private boolean anyBusyResident() {
+    for (Entry e = lru; e != null; e = e.newer) {
+      if (!e.loading && e.pins > 0 && !e.kept && !e.fixed) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Evicts LRU idle models while the cache is over its budget; a surplus of models stays. */
   private void trimToBudget(List<CacheEvent> events) {
     trim(CachePolicy.UNLIMITED_MODELS, EvictionReason.BUDGET, events);
@@ -433,6 +461,7 @@ final class LruModelCache implements ModelCache {
       case LEAST_RECENTLY_USED -> { }
       case SHORTEST_KEEP_ALIVE -> order.sort(byKeepAliveThenName);
       case LEAST_RECENTLY_STARTED -> order.sort(byStartThenName);
+      case LARGEST_FIRST -> order.sort(largestFirst); // a stable sort: equal sizes stay least recently used first
     }
     return order;
   }
@@ -472,8 +501,9 @@ final class LruModelCache implements ModelCache {
   }
 
   /** {@code request} waits, unpinned, for {@code reason}, until a retry gives it what it needs. */
-  private void park(Request request, WaitReason reason, List<CacheEvent> events) {
+  private void park(Request request, WaitReason reason, long now, List<CacheEvent> events) {
     request.waiting = true;
+    request.since = now;
     waiting.put(request.id, request);
     events.add(new Waiting(request.id, request.model, reason));
   }
@@ -502,6 +532,10 @@ final class LruModelCache implements ModelCache {
   private static final java.util.Comparator<Entry> byStartThenName =
       java.util.Comparator.<Entry>comparingLong(e -> e.lastStarted).thenComparing(e -> e.model);
 
+  /** LocalAI's size-aware order: the most bytes first. */
+  private static final java.util.Comparator<Entry> largestFirst =
+      java.util.Comparator.<Entry>comparingLong(e -> e.bytes).reversed();
+
   /** Ollama's ByDurationAndName over the keep-alive in force (the idle TTL when a request set none). */
   private final java.util.Comparator<Entry> byKeepAliveThenName =
       java.util.Comparator.<Entry>comparingLong(this::ttl).thenComparing(e -> e.model);
@@ -523,7 +557,7 @@ final class LruModelCache implements ModelCache {
         events.add(pin(entry, request, now));
       } else if (!blocked) {
         long size = weigh(request.model);
-        if (makeRoom(request.model, size, true, events) == null) {
+        if (roomFor(request.model, size, true, request.since, now, events) == null) {
           waiting.remove(request.id);
           request.waiting = false;
           startLoad(request.model, size, LoadCause.REQUEST, request, now, events);
@@ -549,6 +583,7 @@ final class LruModelCache implements ModelCache {
   private void startLoad(String model, long size, LoadCause cause, Request request, long now, List<CacheEvent> events) {
     Entry entry = spareEntries.isEmpty() ? new Entry() : spareEntries.pop();
     entry.reset(model, size, now, cause != LoadCause.REQUEST && policy.manualLoads() == ManualLoads.KEPT);
+    entry.fixed = policy.neverEvicted().contains(model);
     keptModels += entry.kept ? 1 : 0;
     entries.put(model, entry);
     append(entry);
@@ -690,6 +725,8 @@ final class LruModelCache implements ModelCache {
     long lastStarted;
     /** Loaded by the operator under {@link ManualLoads#KEPT}: only a manual unload removes it. */
     boolean kept;
+    /** Pinned by the policy (LocalAI's {@code pinned: true}): counted under the cap, only a manual unload removes it. */
+    boolean fixed;
 
     /** Makes this a new entry: {@code model} starts loading now. (Entries are reused after eviction.) */
     void reset(String model, long bytes, long now, boolean kept) {
@@ -705,11 +742,12 @@ final class LruModelCache implements ModelCache {
       this.keepAlive = KEEP_ALIVE_DEFAULT;
       this.lastStarted = now;
       this.kept = kept;
+      this.fixed = false;
     }
 
-    /** Whether the cache may give it up: idle (resident, unpinned) and not kept for the operator. */
+    /** Whether the cache may give it up: idle (resident, unpinned), not kept for the operator, not pinned by the policy. */
     boolean evictable() {
-      return !loading && pins == 0 && !kept;
+      return !loading && pins == 0 && !kept && !fixed;
     }
   }
 
@@ -721,5 +759,7 @@ final class LruModelCache implements ModelCache {
     boolean waiting;
     /** The entry it pins; null while it waits for room. */
     Entry entry;
+    /** When it began to wait for room. */
+    long since;
   }
 }

@@ -28,7 +28,15 @@ public enum VictimOrder {
    * It scans models in name order and keeps the first strictly smaller time, so a tie goes to the
    * first name.
    */
-  LEAST_RECENTLY_STARTED;
+  LEAST_RECENTLY_STARTED,
+  /**
+   * The largest model first, ties least recently used first: LocalAI's size-aware eviction
+   * ({@code LOCALAI_SIZE_AWARE_EVICTION}; {@code EnforceLRULimit} and {@code evictLRUModel} in
+   * {@code pkg/model/watchdog.go} at mudler/LocalAI@82c191a sort by size, largest first, then by
+   * {@code lastUsed}), which keeps small utility models resident and frees the most per eviction.
+   * mlxcap weighs a model by the bytes it holds (LocalAI by its file's size).
+   */
+  LARGEST_FIRST;
 
   /** Returns the name settings and traces use, e.g. {@code shortest_keep_alive}. */
   public String wireName() {

@@ -57,6 +57,14 @@ final class ModelCacheProperties {
         }
       }
     });
+    Statistics.label("backends").collect(!end.policy.neverEvicted().isEmpty(), end.policy.loadsPastCap());
+    Statistics.label("backends").coverage(checker -> {
+      for (boolean pins : new boolean[] {false, true}) {
+        for (boolean past : new boolean[] {false, true}) {
+          checker.check(pins, past).percentage(p -> p >= 5.0);
+        }
+      }
+    });
     Statistics.label("rules").collect(end.policy.unsetKeepAlive(), end.policy.manualLoads());
     Statistics.label("rules").coverage(checker -> {
       for (UnsetKeepAlive unset : UnsetKeepAlive.values()) {
@@ -76,7 +84,8 @@ final class ModelCacheProperties {
       "Hit", "Joined", "Ready", "LoadFailed", "Waiting:all_models_busy", "Waiting:budget_busy",
       "Waiting:behind_waiting", "Rejected:too_large", "Evicted:max_models", "Evicted:cleanup",
       "Evicted:idle_ttl", "Evicted:pressure", "Evicted:budget", "Evicted:manual", "LoadSkipped:no_room",
-      "UnloadRefused:in_use", "Evicted:swap", "Waiting:group_busy", "Rejected:concurrency_limit");
+      "UnloadRefused:in_use", "Evicted:swap", "Waiting:group_busy", "Rejected:concurrency_limit",
+      "LoadStarted:past_cap");
 
   @Property(tries = 1000)
   void matchesTheReferenceModelStepByStep(@ForAll("chains") ActionChain<CacheSystem> chain) {
@@ -111,7 +120,7 @@ final class ModelCacheProperties {
     Arbitrary<Duration> ttls = Arbitraries.of(CachePolicy.NO_IDLE_TTL, Duration.ofSeconds(60), Duration.ofSeconds(600), Duration.ZERO);
     Arbitrary<Double> thresholds = Arbitraries.of(CachePolicy.NO_PRESSURE_THRESHOLD, 0.95, 0.6);
     Arbitrary<List<String>> preloads = Arbitraries.of(MODELS).list().uniqueElements().ofMaxSize(3);
-    // Every policy's rules: each victim order with each keep-alive rule and each rule for manual loads
+    // Every policy's rules: each victim order (LocalAI: LRU or LARGEST_FIRST) with each keep-alive rule and each rule for manual loads
     // (mlx is LRU + RESETS + EVICTABLE, Ollama's scheduler SHORTEST_KEEP_ALIVE + STAYS + EVICTABLE,
     // llama.cpp's router LEAST_RECENTLY_STARTED, LM Studio LRU + STAYS + KEPT).
     Arbitrary<VictimOrder> orders = Arbitraries.of(VictimOrder.values());
@@ -129,12 +138,23 @@ final class ModelCacheProperties {
             ModelGroups.of(Map.of(new ModelGroups.Group("keep", false, false, true), List.of("fast"),
                 new ModelGroups.Group("big", true, true, false), List.of("coder", "reasoning", "huge"))))));
     Arbitrary<Integer> limits = Arbitraries.of(CachePolicy.UNLIMITED_REQUESTS, CachePolicy.UNLIMITED_REQUESTS, 1, 2);
-    Arbitrary<Object[]> swapping = Combinators.combine(groups, Arbitraries.of(Waiters.values()), limits)
-        .as((g, w, l) -> new Object[] {g, w, l});
+    // LocalAI's parts: no pinned model, or one; loads that wait for busy models forever, go past the cap
+    // at once, or after 30 s.
+    Arbitrary<java.util.Set<String>> pinned = Arbitraries.frequencyOf(Tuple.of(2, Arbitraries.just(java.util.Set.of())),
+        Tuple.of(1, Arbitraries.of(java.util.Set.of("fast"), java.util.Set.of("reasoning"))));
+    Arbitrary<Duration> pastCap = Arbitraries.frequency(Tuple.of(2, CachePolicy.NEVER_PAST_CAP),
+        Tuple.of(1, Duration.ZERO), Tuple.of(1, Duration.ofSeconds(30)));
+    Arbitrary<Object[]> swapping = Combinators.combine(groups, Arbitraries.of(Waiters.values()), limits, pinned, pastCap)
+        .as((g, w, l, p, c) -> new Object[] {g, w, l, p, c});
     return Combinators.combine(caps, budgets, ttls, thresholds, preloads, rules, swapping)
         .as((cap, budget, ttl, threshold, preload, r, sw) -> new Start(new CachePolicy(cap, budget, ttl, threshold,
-            r.victims(), r.unsetKeepAlive(), r.manualLoads(), (ModelGroups) sw[0], (Waiters) sw[1], (Integer) sw[2]),
-            preload));
+            r.victims(), r.unsetKeepAlive(), r.manualLoads(), (ModelGroups) sw[0], (Waiters) sw[1], (Integer) sw[2])
+            .withBackends(cast(sw[3]), (Duration) sw[4]), preload));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static java.util.Set<String> cast(Object pinned) {
+    return (java.util.Set<String>) pinned;
   }
 
   private static Action.Independent<CacheSystem> request() {

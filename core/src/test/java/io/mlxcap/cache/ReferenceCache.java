@@ -62,11 +62,14 @@ final class ReferenceCache {
     return (int) holders.values().stream().filter(model::equals).count();
   }
 
-  /** Idle, and not kept for the operator: the cache may give it up. */
+  /** Idle, not kept for the operator and not pinned by the policy: the cache may give it up. */
   private boolean idle(String model) {
     Model m = byName.get(model);
-    return !m.loading && pins(model) == 0 && !m.kept;
+    return !m.loading && pins(model) == 0 && !m.kept && !policy.neverEvicted().contains(model);
   }
+
+  /** When each waiting request began to wait. */
+  private final Map<Long, Long> waitSince = new HashMap<>();
 
   /** The models the count cap counts: the kept ones are not. */
   private int counted() {
@@ -86,7 +89,7 @@ final class ReferenceCache {
     lru.forEach((name, m) -> {
       long idleSince = Math.max(m.lastUsed, m.loadedAt);
       long ttl = ttl(m);
-      long expires = m.loading || pins(name) > 0 || m.kept || ttl == Long.MAX_VALUE ? Long.MAX_VALUE : idleSince + ttl;
+      long expires = !idle(name) || ttl == Long.MAX_VALUE ? Long.MAX_VALUE : idleSince + ttl;
       out.add(new CachedModel(name, m.loading, m.bytes, pins(name), m.lastUsed, idleSince, expires, m.kept));
     });
     return out;
@@ -105,7 +108,7 @@ final class ReferenceCache {
       events.add(new LoadSkipped(name, cause, SkipReason.ALREADY_CACHED));
     } else if (size > policy.maxBytes()) {
       events.add(new LoadSkipped(name, cause, SkipReason.TOO_LARGE));
-    } else if (queueFirst() || room(name, size, cause != LoadCause.PRELOAD, events) != null) {
+    } else if (queueFirst() || roomOrPastCap(name, size, cause != LoadCause.PRELOAD, now, now, events) != null) {
       events.add(new LoadSkipped(name, cause, SkipReason.NO_ROOM));
     } else {
       start(name, size, cause, CacheEvent.NO_REQUEST, now, events);
@@ -135,6 +138,7 @@ final class ReferenceCache {
         grant(id, name, now, events);
       } else {
         waiting.put(id, name);
+        waitSince.put(id, now);
         events.add(new Waiting(id, name, WaitReason.GROUP_BUSY));
       }
     } else if (lru.containsKey(name)) {
@@ -143,11 +147,12 @@ final class ReferenceCache {
       events.add(new Rejected(id, name, RejectReason.TOO_LARGE, name + " needs " + ByteSize.format(size)
           + ", more than the whole MLX_MAX_CACHE_BYTES budget of " + ByteSize.format(policy.maxBytes())));
     } else {
-      WaitReason reason = queueFirst() ? WaitReason.BEHIND_WAITING : room(name, size, true, events);
+      WaitReason reason = queueFirst() ? WaitReason.BEHIND_WAITING : roomOrPastCap(name, size, true, now, now, events);
       if (reason == null) {
         start(name, size, LoadCause.REQUEST, id, now, events);
       } else {
         waiting.put(id, name);
+        waitSince.put(id, now);
         events.add(new Waiting(id, name, reason));
       }
     }
@@ -210,7 +215,7 @@ final class ReferenceCache {
         evict(name, EvictionReason.IDLE_TTL, events);
       }
     }
-    trim(policy.maxModels(), EvictionReason.CLEANUP, events);
+    trim(policy.loadsPastCap() ? Integer.MAX_VALUE : policy.maxModels(), EvictionReason.CLEANUP, events);
     retry(now, events);
     return events;
   }
@@ -320,6 +325,21 @@ final class ReferenceCache {
     return null;
   }
 
+  /**
+   * LocalAI's loader: when busy models hold the room under the cap, wait, up to the policy's time;
+   * when nothing busy holds it (loads and pinned models only), or once waited long enough, go past.
+   */
+  private WaitReason roomOrPastCap(String target, long size, boolean capped, long since, long now, List<CacheEvent> events) {
+    WaitReason reason = room(target, size, capped, events);
+    if (reason != WaitReason.ALL_MODELS_BUSY || !policy.loadsPastCap()) {
+      return reason;
+    }
+    boolean busyHolds = lru.entrySet().stream().anyMatch(e -> !e.getValue().loading && pins(e.getKey()) > 0
+        && !e.getValue().kept && !policy.neverEvicted().contains(e.getKey()));
+    boolean waitedEnough = now - since >= policy.pastCapAfter().toNanos();
+    return busyHolds && !waitedEnough ? reason : room(target, size, false, events);
+  }
+
   private void trim(int cap, EvictionReason countReason, List<CacheEvent> events) {
     for (String name : victimOrder()) {
       boolean overCount = counted() > cap;
@@ -347,7 +367,7 @@ final class ReferenceCache {
         grant(id, name, now, events);
       } else if (!blocked) {
         long size = estimates.get(name);
-        if (room(name, size, true, events) == null) {
+        if (roomOrPastCap(name, size, true, waitSince.get(id), now, events) == null) {
           waiting.remove(id);
           start(name, size, LoadCause.REQUEST, id, now, events);
         } else {
@@ -366,6 +386,17 @@ final class ReferenceCache {
     List<String> names = new ArrayList<>(lru.keySet());
     if (policy.victims() == VictimOrder.LEAST_RECENTLY_USED) {
       return names;
+    }
+    if (policy.victims() == VictimOrder.LARGEST_FIRST) {
+      List<String> bySize = new ArrayList<>();
+      for (String name : names) {
+        int at = 0;
+        while (at < bySize.size() && byName.get(bySize.get(at)).bytes >= byName.get(name).bytes) {
+          at++;
+        }
+        bySize.add(at, name);
+      }
+      return bySize;
     }
     if (policy.victims() == VictimOrder.LEAST_RECENTLY_STARTED) {
       List<String> byStart = new ArrayList<>();
