@@ -130,6 +130,16 @@ public record CachePolicy(
         waiters, perModelRequests, pinned, pastCap);
   }
 
+  /**
+   * Whether the count cap takes the least recently used of all models and nothing else decides: no
+   * other victim order, no kept or pinned models, no groups, no loads past the cap. Only then is the
+   * one-pass LRU curve (stack distances over every model) exact for the policy.
+   */
+  public boolean isPlainLru() {
+    return victims == VictimOrder.LEAST_RECENTLY_USED && manualLoads == ManualLoads.EVICTABLE && !groups.active()
+        && neverEvicted.isEmpty() && !loadsPastCap();
+  }
+
   /** Whether a load may go past the count cap after waiting {@link #pastCapAfter} (LocalAI). */
   public boolean loadsPastCap() {
     return !pastCapAfter.equals(NEVER_PAST_CAP);

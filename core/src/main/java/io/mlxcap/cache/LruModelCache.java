@@ -402,17 +402,19 @@ final class LruModelCache implements ModelCache {
 
   /**
    * {@link #makeRoom}, and under a policy that loads past its cap (LocalAI's {@code retryEnforce}),
-   * the count cap given up when no busy model holds the room (only loads in progress and pinned models
+   * the idle models that can go evicted toward the cap even when not enough can, and the count cap
+   * given up when no busy model holds the room (only loads in progress and pinned models
    * do: LocalAI's {@code NeedMore} is false) or when the request has waited, since {@code since},
    * as long as the policy says; the byte budget still holds.
    */
   private WaitReason roomFor(String target, long size, boolean capped, long since, long now, List<CacheEvent> events) {
     WaitReason blocked = makeRoom(target, size, capped, events);
-    if (blocked == WaitReason.ALL_MODELS_BUSY && policy.loadsPastCap()
-        && (now - since >= policy.pastCapNanos() || !anyBusyResident())) {
-      return makeRoom(target, size, false, events);
+    if (blocked != WaitReason.ALL_MODELS_BUSY || !policy.loadsPastCap()) {
+      return blocked;
     }
-    return blocked;
+    // Each try evicts what it can toward the cap (collectEvictionsLocked), then waits or goes on.
+    trim(policy.maxModels() - 1, EvictionReason.MAX_MODELS, events);
+    return now - since >= policy.pastCapNanos() || !anyBusyResident() ? makeRoom(target, size, false, events) : blocked;
   }
 
   /** Whether a resident model the policy could evict is serving a request (loading and pinned ones do not count). */

@@ -5,13 +5,10 @@ import io.mlxcap.cache.CachePolicy;
 import io.mlxcap.cache.ManualLoads;
 import io.mlxcap.cache.UnsetKeepAlive;
 import io.mlxcap.cache.VictimOrder;
-import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Ollama's scheduler settings, read as {@code envconfig/config.go} at ollama/ollama@fb30760 reads them
@@ -60,14 +57,9 @@ final class OllamaSettings {
     return env;
   }
 
-  private static String value(Map<String, String> env, String name) {
-    String v = env.get(name);
-    return v == null ? "" : v.strip();
-  }
-
   /** envconfig's {@code Uint}: unset or empty is the default; anything but a whole number >= 0 is refused. */
   private static long readUint(Map<String, String> env, String name, long defaultValue) {
-    String v = value(env, name);
+    String v = GoValues.value(env, name);
     if (v.isEmpty()) {
       return defaultValue;
     }
@@ -83,19 +75,17 @@ final class OllamaSettings {
         + " (and would ignore this value, using " + defaultValue + ").");
   }
 
-  private static final Pattern GO_DURATION = Pattern.compile("([0-9]*(?:\\.[0-9]*)?)(ns|us|µs|ms|s|m|h)");
-
   /**
    * {@code KeepAlive()} (config.go 126–144): a Go duration such as {@code 5m}, {@code 1h30m} or
    * {@code 300ms}, or a whole number of seconds; negative is forever, 0 unloads a model once idle;
    * default 5 minutes.
    */
   static Duration readKeepAlive(Map<String, String> env) {
-    String v = value(env, KEEP_ALIVE);
+    String v = GoValues.value(env, KEEP_ALIVE);
     if (v.isEmpty()) {
       return Duration.ofMinutes(5);
     }
-    Long nanos = parseGoDuration(v);
+    Long nanos = GoValues.duration(v);
     if (nanos == null) {
       try {
         long seconds = Long.parseLong(v);
@@ -109,61 +99,8 @@ final class OllamaSettings {
     return nanos < 0 ? CachePolicy.NO_IDLE_TTL : Duration.ofNanos(nanos);
   }
 
-  /** Go's {@code time.ParseDuration}, in nanoseconds; null when {@code v} is not one. */
-  private static Long parseGoDuration(String v) {
-    String s = v;
-    boolean negative = false;
-    if (s.startsWith("-") || s.startsWith("+")) {
-      negative = s.startsWith("-");
-      s = s.substring(1);
-    }
-    if (s.equals("0")) {
-      return 0L;
-    }
-    if (s.isEmpty()) {
-      return null;
-    }
-    Matcher m = GO_DURATION.matcher(s);
-    BigDecimal total = BigDecimal.ZERO;
-    int at = 0;
-    while (at < s.length()) {
-      if (!m.find(at) || m.start() != at || m.group(1).isEmpty() || m.group(1).equals(".")) {
-        return null;
-      }
-      BigDecimal unit = BigDecimal.valueOf(switch (m.group(2)) {
-        case "ns" -> 1L;
-        case "us", "µs" -> 1_000L;
-        case "ms" -> 1_000_000L;
-        case "s" -> 1_000_000_000L;
-        case "m" -> 60_000_000_000L;
-        default -> 3_600_000_000_000L;
-      });
-      total = total.add(new BigDecimal(m.group(1)).multiply(unit));
-      at = m.end();
-    }
-    if (total.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
-      return null;
-    }
-    long nanos = total.longValue();
-    return negative ? -nanos : nanos;
-  }
-
   /** Writes a keep-alive in the form Ollama reads back: {@code -1} forever, {@code 0}, or the largest exact unit. */
   static String writeKeepAlive(Duration ttl) {
-    if (ttl.equals(CachePolicy.NO_IDLE_TTL)) {
-      return "-1";
-    }
-    long nanos = ttl.toNanos();
-    if (nanos == 0) {
-      return "0";
-    }
-    long[] units = {3_600_000_000_000L, 60_000_000_000L, 1_000_000_000L, 1_000_000L, 1_000L, 1L};
-    String[] names = {"h", "m", "s", "ms", "us", "ns"};
-    for (int i = 0; i < units.length; i++) {
-      if (nanos % units[i] == 0) {
-        return nanos / units[i] + names[i];
-      }
-    }
-    throw new AssertionError(nanos);
+    return ttl.equals(CachePolicy.NO_IDLE_TTL) ? "-1" : GoValues.write(ttl);
   }
 }

@@ -49,7 +49,13 @@ public enum ServerPolicy {
    * llama-swap with its groups ({@code internal/router} and {@code internal/config} at
    * mostlygeek/llama-swap@0bdb372): {@code groups}, {@code globalTTL}, {@code concurrencyLimit}.
    */
-  LLAMA_SWAP("llama-swap", LlamaSwapSettings.VARIABLES);
+  LLAMA_SWAP("llama-swap", LlamaSwapSettings.VARIABLES),
+  /**
+   * LocalAI's model loader and watchdog ({@code pkg/model} and {@code core/cli/run.go} at
+   * mudler/LocalAI@82c191a): {@code LOCALAI_MAX_ACTIVE_BACKENDS}, the busy retries, size-aware
+   * eviction, the idle watchdog, the memory reclaimer, {@code LOCALAI_LOAD_TO_MEMORY} and pinned models.
+   */
+  LOCALAI("localai", LocalAiSettings.VARIABLES);
 
   private final String id;
   private final List<String> variables;
@@ -85,7 +91,7 @@ public enum ServerPolicy {
    * works on it. The other policies' names do not overlap.
    */
   public static ServerPolicy of(Map<String, String> env) {
-    for (ServerPolicy p : List.of(OLLAMA, LLAMA_ROUTER, LMSTUDIO, LLAMA_SWAP)) {
+    for (ServerPolicy p : List.of(OLLAMA, LLAMA_ROUTER, LMSTUDIO, LLAMA_SWAP, LOCALAI)) {
       if (env.keySet().stream().anyMatch(p::reads)) {
         return p;
       }
@@ -109,13 +115,14 @@ public enum ServerPolicy {
 
   /**
    * How a user of this server sets {@code changed} (variable to value, in this policy's names): the
-   * lines a report gives to copy. Environment variables for mlx and Ollama, llama-server's flags for the
+   * lines a report gives to copy. Environment variables for mlx, Ollama and LocalAI (a model's YAML for LocalAI's pinned), llama-server's flags for the
    * router, LM Studio's switches (it has no variables) and {@code lms load} for its manual loads.
    */
   public List<String> howToSet(Map<String, String> changed) {
     List<String> lines = new java.util.ArrayList<>();
     switch (this) {
       case MLX, MLX_SEED, OLLAMA -> changed.forEach((k, v) -> lines.add("export " + k + "=" + (v.isEmpty() ? "''" : v)));
+      case LOCALAI -> changed.forEach((k, v) -> lines.addAll(LocalAiSettings.howToSet(k, v)));
       case LLAMA_ROUTER -> {
         StringBuilder line = new StringBuilder("llama-server --models-dir DIR");
         changed.forEach((k, v) -> line.append(" --").append(k).append(' ').append(v));
@@ -206,6 +213,7 @@ public enum ServerPolicy {
       case LLAMA_ROUTER -> LlamaRouterSettings.read(env);
       case LMSTUDIO -> LmStudioSettings.read(env, table);
       case LLAMA_SWAP -> LlamaSwapSettings.read(env, table);
+      case LOCALAI -> LocalAiSettings.read(env, table);
     };
   }
 
@@ -223,6 +231,7 @@ public enum ServerPolicy {
       case LLAMA_ROUTER -> LlamaRouterSettings.write(settings);
       case LMSTUDIO -> LmStudioSettings.write(settings);
       case LLAMA_SWAP -> LlamaSwapSettings.write(settings);
+      case LOCALAI -> LocalAiSettings.write(settings);
     };
   }
 }

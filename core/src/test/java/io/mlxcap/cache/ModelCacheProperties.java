@@ -108,9 +108,14 @@ final class ModelCacheProperties {
   }
 
   /** A policy and preload list; a record so that shrinking can show it. */
-  record Start(CachePolicy policy, List<String> preload) {
+  record Start(CachePolicy policy, List<String> preload, boolean preloadDone) {
+    /** The system after its preload; when {@code preloadDone}, with every preload finished before the traffic, as a server starts. */
     CacheSystem create() {
-      return new CacheSystem(policy, preload);
+      CacheSystem system = new CacheSystem(policy, preload);
+      if (preloadDone) {
+        system.loadingModels().forEach(m -> system.loadSucceeded(m, ESTIMATES.get(m)));
+      }
+      return system;
     }
   }
 
@@ -119,7 +124,9 @@ final class ModelCacheProperties {
     Arbitrary<Long> budgets = Arbitraries.of(CachePolicy.UNLIMITED_BYTES, 50 * GB, 70 * GB, 100 * GB, 140 * GB);
     Arbitrary<Duration> ttls = Arbitraries.of(CachePolicy.NO_IDLE_TTL, Duration.ofSeconds(60), Duration.ofSeconds(600), Duration.ZERO);
     Arbitrary<Double> thresholds = Arbitraries.of(CachePolicy.NO_PRESSURE_THRESHOLD, 0.95, 0.6);
-    Arbitrary<List<String>> preloads = Arbitraries.of(MODELS).list().uniqueElements().ofMaxSize(3);
+    // Half the time three models, so that a surplus over a cap of 1 or 2 (and its cleanup) comes up often enough.
+    Arbitrary<List<String>> preloads = Arbitraries.oneOf(Arbitraries.of(MODELS).list().uniqueElements().ofMaxSize(3),
+        Arbitraries.of(MODELS).list().uniqueElements().ofSize(3));
     // Every policy's rules: each victim order (LocalAI: LRU or LARGEST_FIRST) with each keep-alive rule and each rule for manual loads
     // (mlx is LRU + RESETS + EVICTABLE, Ollama's scheduler SHORTEST_KEEP_ALIVE + STAYS + EVICTABLE,
     // llama.cpp's router LEAST_RECENTLY_STARTED, LM Studio LRU + STAYS + KEPT).
@@ -140,16 +147,17 @@ final class ModelCacheProperties {
     Arbitrary<Integer> limits = Arbitraries.of(CachePolicy.UNLIMITED_REQUESTS, CachePolicy.UNLIMITED_REQUESTS, 1, 2);
     // LocalAI's parts: no pinned model, or one; loads that wait for busy models forever, go past the cap
     // at once, or after 30 s.
-    Arbitrary<java.util.Set<String>> pinned = Arbitraries.frequencyOf(Tuple.of(2, Arbitraries.just(java.util.Set.of())),
+    Arbitrary<java.util.Set<String>> pinned = Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(java.util.Set.of())),
         Tuple.of(1, Arbitraries.of(java.util.Set.of("fast"), java.util.Set.of("reasoning"))));
-    Arbitrary<Duration> pastCap = Arbitraries.frequency(Tuple.of(2, CachePolicy.NEVER_PAST_CAP),
+    Arbitrary<Duration> pastCap = Arbitraries.frequency(Tuple.of(4, CachePolicy.NEVER_PAST_CAP),
         Tuple.of(1, Duration.ZERO), Tuple.of(1, Duration.ofSeconds(30)));
-    Arbitrary<Object[]> swapping = Combinators.combine(groups, Arbitraries.of(Waiters.values()), limits, pinned, pastCap)
-        .as((g, w, l, p, c) -> new Object[] {g, w, l, p, c});
+    // Half the time the preload finishes before the traffic (a surplus over the cap is then idle, for cleanup to find).
+    Arbitrary<Object[]> swapping = Combinators.combine(groups, Arbitraries.of(Waiters.values()), limits, pinned, pastCap,
+        Arbitraries.of(true, false)).as((g, w, l, p, c, done) -> new Object[] {g, w, l, p, c, done});
     return Combinators.combine(caps, budgets, ttls, thresholds, preloads, rules, swapping)
         .as((cap, budget, ttl, threshold, preload, r, sw) -> new Start(new CachePolicy(cap, budget, ttl, threshold,
             r.victims(), r.unsetKeepAlive(), r.manualLoads(), (ModelGroups) sw[0], (Waiters) sw[1], (Integer) sw[2])
-            .withBackends(cast(sw[3]), (Duration) sw[4]), preload));
+            .withBackends(cast(sw[3]), (Duration) sw[4]), preload, (Boolean) sw[5]));
   }
 
   @SuppressWarnings("unchecked")

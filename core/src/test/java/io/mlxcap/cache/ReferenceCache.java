@@ -334,6 +334,14 @@ final class ReferenceCache {
     if (reason != WaitReason.ALL_MODELS_BUSY || !policy.loadsPastCap()) {
       return reason;
     }
+    for (String name : victimOrder()) {
+      if (counted() < policy.maxModels()) {
+        break;
+      }
+      if (idle(name)) {
+        evict(name, EvictionReason.MAX_MODELS, events); // each try evicts what it can
+      }
+    }
     boolean busyHolds = lru.entrySet().stream().anyMatch(e -> !e.getValue().loading && pins(e.getKey()) > 0
         && !e.getValue().kept && !policy.neverEvicted().contains(e.getKey()));
     boolean waitedEnough = now - since >= policy.pastCapAfter().toNanos();

@@ -132,7 +132,10 @@ final class ServerPolicyTest {
         read(ServerPolicy.LLAMA_ROUTER), read(ServerPolicy.LLAMA_ROUTER, "models-max", "0", "sleep-idle-seconds", "90",
             "parallel", "1"),
         read(ServerPolicy.LMSTUDIO), read(ServerPolicy.LMSTUDIO, "auto-evict", "off", "idle-ttl", "90s", "lms-load", "default"),
-        read(ServerPolicy.LMSTUDIO, "idle-ttl", "1500ms"));
+        read(ServerPolicy.LMSTUDIO, "idle-ttl", "1500ms"), read(ServerPolicy.LOCALAI),
+        read(ServerPolicy.LOCALAI, "LOCALAI_MAX_ACTIVE_BACKENDS", "3", "LOCALAI_LRU_EVICTION_RETRY_INTERVAL", "250ms",
+            "LOCALAI_WATCHDOG_IDLE", "true", "LOCALAI_WATCHDOG_INTERVAL", "2s", "pinned", "reasoning,fast",
+            "LOCALAI_MEMORY_RECLAIMER", "true", "LOCALAI_MEMORY_RECLAIMER_THRESHOLD", "0.9", "LOCALAI_SIZE_AWARE_EVICTION", "t"));
     for (Settings s : all) {
       assertEquals(s, Settings.fromEnv(s.policy(), s.toEnv(), TABLE), s.toString());
       assertEquals(s.policy().variables(), List.copyOf(s.toEnv().keySet()));
@@ -194,6 +197,48 @@ final class ServerPolicyTest {
     assertEquals("globalTTL='-1' is invalid: llama-swap's globalTTL is a whole number of seconds >= 0 (0: never unload).",
         refusal(ServerPolicy.LLAMA_SWAP, "globalTTL", "-1"));
     assertEquals(ServerPolicy.LLAMA_SWAP, ServerPolicy.of(g.toEnv()));
+  }
+
+  /**
+   * core/cli/run.go at mudler/LocalAI@82c191a: MAX_ACTIVE_BACKENDS 0 (no limit), LRU_EVICTION_MAX_RETRIES 30
+   * every LRU_EVICTION_RETRY_INTERVAL 1s (retryEnforce sleeps between tries: 29 s, then past the limit),
+   * WATCHDOG_IDLE off with a 15m timeout, WATCHDOG_INTERVAL 500ms, MEMORY_RECLAIMER off at 0.95,
+   * MAX_CONCURRENT_BACKEND_REQUESTS 1024 (503 beyond); pinned models from their YAML.
+   */
+  @Test
+  void localAi_defaultsAndForms_areLocalAis() {
+    Settings d = read(ServerPolicy.LOCALAI);
+    assertEquals(CachePolicy.UNLIMITED_MODELS, d.cache().maxModels());
+    assertEquals(Duration.ofSeconds(29), d.cache().pastCapAfter());
+    assertEquals(VictimOrder.LEAST_RECENTLY_USED, d.cache().victims());
+    assertEquals(CachePolicy.NO_IDLE_TTL, d.cache().idleTtl());
+    assertEquals(CachePolicy.NO_PRESSURE_THRESHOLD, d.cache().pressureThreshold());
+    assertEquals(Duration.ofMillis(500), d.cleanupInterval());
+    assertEquals(1024, d.maxConcurrentRequests());
+    assertEquals(0, d.maxQueue());
+    Settings s = read(ServerPolicy.LOCALAI, "LOCALAI_MAX_ACTIVE_BACKENDS", "2", "LOCALAI_SIZE_AWARE_EVICTION", "true",
+        "LOCALAI_LRU_EVICTION_MAX_RETRIES", "5", "LOCALAI_LRU_EVICTION_RETRY_INTERVAL", "2s", "LOCALAI_WATCHDOG_IDLE", "1",
+        "LOCALAI_WATCHDOG_IDLE_TIMEOUT", "1h30m", "LOCALAI_MEMORY_RECLAIMER", "True", "LOCALAI_MEMORY_RECLAIMER_THRESHOLD",
+        "0.8", "LOCALAI_LOAD_TO_MEMORY", "fast", "pinned", "fast,reasoning");
+    assertEquals(2, s.cache().maxModels());
+    assertEquals(VictimOrder.LARGEST_FIRST, s.cache().victims());
+    assertEquals(Duration.ofSeconds(8), s.cache().pastCapAfter());
+    assertEquals(Duration.ofMinutes(90), s.cache().idleTtl());
+    assertEquals(0.8, s.cache().pressureThreshold());
+    assertEquals(List.of("phi3.5:3.8b"), s.preloadModels()); // aliases resolve to the table's names
+    assertEquals(java.util.Set.of("phi3.5:3.8b", "deepseek-r1-distill-llama:70b"), s.cache().neverEvicted());
+    assertEquals(ServerPolicy.LOCALAI, ServerPolicy.of(s.toEnv()));
+    assertEquals("LOCALAI_MAX_ACTIVE_BACKENDS='-1' is invalid: LocalAI reads a whole number >= 0 (0: no limit).",
+        refusal(ServerPolicy.LOCALAI, "LOCALAI_MAX_ACTIVE_BACKENDS", "-1"));
+    assertEquals("LOCALAI_WATCHDOG_IDLE='yes' is invalid: LocalAI reads true or false.",
+        refusal(ServerPolicy.LOCALAI, "LOCALAI_WATCHDOG_IDLE", "yes"));
+    assertTrue(refusal(ServerPolicy.LOCALAI, "LOCALAI_WATCHDOG_IDLE_TIMEOUT", "15 minutes").startsWith(
+        "LOCALAI_WATCHDOG_IDLE_TIMEOUT='15 minutes' is invalid: LocalAI reads a duration"));
+    assertTrue(refusal(ServerPolicy.LOCALAI, "LOCALAI_MEMORY_RECLAIMER_THRESHOLD", "95").contains("at most 1"));
+    assertTrue(refusal(ServerPolicy.LOCALAI, "LOCALAI_FORCE_EVICTION_WHEN_BUSY", "true").contains("mlxcap does not model it"));
+    assertTrue(refusal(ServerPolicy.LOCALAI, "pinned", "nosuchmodel").startsWith("pinned='nosuchmodel' is invalid"));
+    assertEquals(List.of("export LOCALAI_MAX_ACTIVE_BACKENDS=2", "# models/fast.yaml: pinned: true"),
+        ServerPolicy.LOCALAI.howToSet(new java.util.TreeMap<>(Map.of("LOCALAI_MAX_ACTIVE_BACKENDS", "2", "pinned", "fast"))));
   }
 
   /** A report's lines to copy are each server's own way of setting things. */

@@ -41,8 +41,7 @@ final class CurveCommand implements Runnable {
     ModelTable table = models != null ? ModelTable.load(models) : header.models().orElse(ModelTable.defaults());
     io.mlxcap.settings.ServerPolicy recordedBy = io.mlxcap.settings.ServerPolicy.of(header.settings());
     io.mlxcap.cache.CachePolicy rules = Settings.fromEnv(recordedBy, header.settings(), table).cache();
-    if (rules.victims() != io.mlxcap.cache.VictimOrder.LEAST_RECENTLY_USED
-        || rules.manualLoads() != io.mlxcap.cache.ManualLoads.EVICTABLE) {
+    if (!rules.isPlainLru()) {
       // The one pass counts LRU stack distances over every model: exact only when the cap counts all
       // models and takes the least recently used.
       throw new io.mlxcap.InvalidInputException(trace + " was recorded under policy " + recordedBy.id()

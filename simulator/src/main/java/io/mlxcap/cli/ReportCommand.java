@@ -92,7 +92,8 @@ final class ReportCommand implements Runnable {
    * as shares of the budget and the idle TTL off and on; for the seed's server the cap alone (its other
    * two variables only matter with a preload list longer than the cap); Ollama's keep-alive 5m, 30m,
    * forever; llama-server's sleep off, 5 and 15 min; LM Studio's Auto-Evict on and off with idle TTLs of
-   * 5 min, 60 min (its default) and off.
+   * 5 min, 60 min (its default) and off; LocalAI's limit with size-aware eviction and the idle watchdog
+   * (15 min) each off and on.
    */
   static List<Axis> defaultGrid(io.mlxcap.settings.ServerPolicy policy, HostProfile host, io.mlxcap.model.ModelTable table,
       java.util.OptionalLong givenBudget) {
@@ -115,6 +116,10 @@ final class ReportCommand implements Runnable {
       }
       case LMSTUDIO -> {
         return List.of(Axis.parse("auto-evict=on,off"), Axis.parse("idle-ttl=5m,60m,off"));
+      }
+      case LOCALAI -> {
+        return List.of(Axis.parse("LOCALAI_MAX_ACTIVE_BACKENDS=1.." + cap), Axis.parse("LOCALAI_SIZE_AWARE_EVICTION=false,true"),
+            Axis.parse("LOCALAI_WATCHDOG_IDLE=false,true"));
       }
     }
     long budget = givenBudget.orElse(Prediction.defaultRamLine(host));

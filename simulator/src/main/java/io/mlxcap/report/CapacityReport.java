@@ -123,8 +123,7 @@ public final class CapacityReport {
     chart(doc, files, "cold-start-cdf.png", Charts.coldStartCdf(featured),
         "How long cold requests waited for their model, as the share that waited at most so long (left and high"
             + " is better); the legend counts each configuration's cold starts.");
-    if (rec.settings().cache().victims() == io.mlxcap.cache.VictimOrder.LEAST_RECENTLY_USED
-        && rec.settings().cache().manualLoads() == io.mlxcap.cache.ManualLoads.EVICTABLE) {
+    if (rec.settings().cache().isPlainLru()) {
       LruCurve.Result curve = LruCurve.compute(sweep.trace().replay(), rec.settings().preloadModels(), table);
       String preload = rec.settings().preloadModels().isEmpty() ? "none" : String.join(",", rec.settings().preloadModels());
       chart(doc, files, "loads-vs-cap.png", Charts.loadsVersusCap(curve, preload),
@@ -176,6 +175,7 @@ public final class CapacityReport {
       case LLAMA_ROUTER -> "llama.cpp's router";
       case LMSTUDIO -> "LM Studio";
       case LLAMA_SWAP -> "llama-swap";
+      case LOCALAI -> "LocalAI";
     };
   }
 
