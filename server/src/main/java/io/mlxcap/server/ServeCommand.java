@@ -35,12 +35,13 @@ final class ServeCommand implements Runnable {
 
   @Option(names = "--policy", defaultValue = "mlx", paramLabel = "NAME",
       description = "Whose server's rules to run and read from the environment: mlx (the MLX_* settings), mlx-seed "
-          + "(the seed's three MLX_* variables and its 95%% rule) or ollama (OLLAMA_MAX_LOADED_MODELS, OLLAMA_KEEP_ALIVE, "
+          + "(the seed's three MLX_* variables and its 95%% rule), ollama (OLLAMA_MAX_LOADED_MODELS, OLLAMA_KEEP_ALIVE, "
           + "OLLAMA_NUM_PARALLEL, OLLAMA_MAX_QUEUE; the idle model with the shortest keep-alive goes first), llama-router "
-          + "(llama-server's models-max, sleep-idle-seconds, parallel; the model whose latest request started first goes) "
-          + "or lmstudio (auto-evict, idle-ttl, max-concurrent-predictions, lms-load; one model loaded on demand, the "
-          + "lms-load ones kept; OpenAI requests may carry LM Studio's ttl) or llama-swap (groups, globalTTL, "
-          + "concurrencyLimit; past it a request gets 429). The trace header records that policy's "
+          + "(llama-server's models-max, sleep-idle-seconds, parallel; the model whose latest request started first goes)"
+          + ", lmstudio (auto-evict, idle-ttl, max-concurrent-predictions, lms-load; one model loaded on demand, the "
+          + "lms-load ones kept; OpenAI requests may carry LM Studio's ttl), llama-swap (groups, globalTTL, "
+          + "concurrencyLimit; past it a request gets 429) or localai (the LOCALAI_* variables of its loader and "
+          + "watchdog, and pinned: a load waits for busy models, then goes past LOCALAI_MAX_ACTIVE_BACKENDS). The trace header records that policy's "
           + "settings, so validate replays the same policy. Default: ${DEFAULT-VALUE}.")
   String policy;
 

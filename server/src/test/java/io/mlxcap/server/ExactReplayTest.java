@@ -32,11 +32,16 @@ final class ExactReplayTest {
 
   /** Requests of random models at random gaps (mean 50 ms: they overlap), with keep-alives of 0, 1 s or none when asked. */
   private Path workload(long seed, boolean keepAlives) throws Exception {
+    return workload(seed, keepAlives, 50);
+  }
+
+  /** 36 requests for random models, {@code meanGapMs} apart on average (Poisson arrivals), some with keep-alives. */
+  private Path workload(long seed, boolean keepAlives, double meanGapMs) throws Exception {
     Random random = new Random(seed);
     List<String> lines = new ArrayList<>();
     double t = 0;
     for (int i = 0; i < 36; i++) {
-      t += -Math.log(1 - random.nextDouble()) * 50;
+      t += -Math.log(1 - random.nextDouble()) * meanGapMs;
       String keep = !keepAlives ? "" : switch (random.nextInt(3)) {
         case 0 -> ",\"keep_alive_ms\":0";
         case 1 -> ",\"keep_alive_ms\":1000";
@@ -143,17 +148,55 @@ final class ExactReplayTest {
   }
 
   /**
+   * Under LocalAI's loader (serve --policy localai): at most two backends, fast pinned (counted, never
+   * stopped), a load whose room busy models hold retries twice half a second apart and then loads past
+   * the limit, the idle watchdog stops idle models (checked every 100 ms); the watchdog's ticks are in the
+   * recording, so the loads past the limit replay at the same tick.
+   */
+  @ParameterizedTest(name = "localai, idle timeout {1}, seed {0}")
+  @CsvSource({"2020,300ms", "2121,600ms"})
+  void underLocalAi_recordedTiming_makesTheServersDecisions_inOrder(long seed, String idle) throws Exception {
+    // Spread out (300 ms apart on average): with every request at once, all four models load at once, past
+    // the limit (loads in progress do not make a load wait), and stay.
+    List<String> decisions = replaysExactly(io.mlxcap.settings.ServerPolicy.LOCALAI, seed, 300,
+        "LOCALAI_MAX_ACTIVE_BACKENDS", "2", "LOCALAI_LRU_EVICTION_MAX_RETRIES", "2",
+        "LOCALAI_LRU_EVICTION_RETRY_INTERVAL", "500ms", "LOCALAI_WATCHDOG_IDLE", "true",
+        "LOCALAI_WATCHDOG_IDLE_TIMEOUT", idle, "LOCALAI_WATCHDOG_INTERVAL", "100ms", "LOCALAI_MAX_CONCURRENT_BACKEND_REQUESTS", "64", "pinned", "fast");
+    assertTrue(decisions.stream().filter(d -> d.contains("max_models")).count() >= 3,
+        "the limit made room several times: " + decisions);
+    assertTrue(decisions.stream().noneMatch(d -> d.contains("phi3.5") && d.startsWith("evict")),
+        "the pinned model stayed: " + decisions);
+    java.util.Set<String> cached = new java.util.HashSet<>();
+    int most = 0;
+    for (String d : decisions) {
+      String model = d.split(" ")[1];
+      if (d.startsWith("load ")) {
+        cached.add(model);
+      } else if (d.startsWith("evict ")) {
+        cached.remove(model);
+      }
+      most = Math.max(most, cached.size());
+    }
+    assertTrue(most > 2, "a load went past the limit of two: " + decisions);
+  }
+
+  /**
    * Records the workload of {@code seed} on a real server under {@code policy} with {@code env}, then
    * requires the replay with recorded timing to make the same decisions in the same order; returns them.
    */
   private List<String> replaysExactly(io.mlxcap.settings.ServerPolicy policy, long seed, String... env) throws Exception {
+    return replaysExactly(policy, seed, 50, env);
+  }
+
+  private List<String> replaysExactly(io.mlxcap.settings.ServerPolicy policy, long seed, double meanGapMs, String... env)
+      throws Exception {
     Path recording = dir.resolve("recorded-" + policy.id() + ".jsonl");
     Driver.Summary seen;
     try (TestServer s = TestServer.start(recording, env)) {
       assertEquals(policy, s.host.settings().policy());
       Driver driver = new Driver(new Driver.Options(URI.create("http://127.0.0.1:" + s.port), Driver.Api.OLLAMA, 1, 0,
           null, 1, dir.resolve("client.jsonl")));
-      seen = driver.run(driver.requests(workload(seed, true)), i -> { });
+      seen = driver.run(driver.requests(workload(seed, true, meanGapMs)), i -> { });
       assertEquals(0, s.host.drain(Duration.ofSeconds(30)), "every request had answered");
     }
     assertEquals(seen.sent(), seen.ok(), Driver.describe(seen).toString());

@@ -11,7 +11,10 @@ final class PolicyOption {
           + "ollama (OLLAMA_MAX_LOADED_MODELS, OLLAMA_KEEP_ALIVE, OLLAMA_NUM_PARALLEL, OLLAMA_MAX_QUEUE; the idle "
           + "model with the shortest keep-alive goes first), llama-router (llama-server's models-max, sleep-idle-seconds, "
           + "parallel; a load that does not fit fails), lmstudio (auto-evict, idle-ttl, max-concurrent-predictions, "
-          + "lms-load) or llama-swap (groups, globalTTL, concurrencyLimit). --set and --grid take that policy's names; the trace header's settings apply where the policy "
+          + "lms-load), llama-swap (groups, globalTTL, concurrencyLimit) or localai (LOCALAI_MAX_ACTIVE_BACKENDS, "
+          + "LOCALAI_LRU_EVICTION_MAX_RETRIES and _RETRY_INTERVAL, LOCALAI_SIZE_AWARE_EVICTION, LOCALAI_WATCHDOG_IDLE, "
+          + "LOCALAI_MEMORY_RECLAIMER, LOCALAI_LOAD_TO_MEMORY, pinned, ...; a load waits for busy models, then goes past "
+          + "the limit). --set and --grid take that policy's names; the trace header's settings apply where the policy "
           + "has them. Default: the policy that recorded the trace (its header's settings say whose they are), else mlx.")
   String name;
 

@@ -34,7 +34,7 @@ final class ReportCommand implements Runnable {
   @Mixin SweepOptions options;
 
   @Option(names = "--policy", paramLabel = "NAME[,NAME...]", split = ",",
-      description = "Whose server the report is for (mlx, mlx-seed, ollama, llama-router, lmstudio, llama-swap; see sweep --help); "
+      description = "Whose server the report is for (mlx, mlx-seed, ollama, llama-router, lmstudio, llama-swap, localai; see sweep --help); "
           + "--grid and --set take the first one's names. More than one: the others run their default grids on the "
           + "same trace, host and budget, and the report compares each server's best. Default: the policy that recorded "
           + "the trace, else mlx.")

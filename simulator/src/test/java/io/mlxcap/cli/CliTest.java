@@ -133,7 +133,7 @@ final class CliTest {
     Result unknown = run("simulate", "--trace", trace.toString(), "--policy", "vllm");
     assertEquals(2, unknown.code());
     assertEquals("mlxcap: --policy vllm: not a policy mlxcap knows; policies: mlx, mlx-seed, ollama, llama-router,"
-        + " lmstudio, llama-swap.", unknown.err().strip());
+        + " lmstudio, llama-swap, localai.", unknown.err().strip());
     Result other = run("simulate", "--trace", trace.toString(), "--policy", "ollama", "--set", "MLX_MAX_CACHED_MODELS=3");
     assertEquals(2, other.code());
     assertTrue(other.err().startsWith("mlxcap: --set MLX_MAX_CACHED_MODELS: a setting of policy mlx, not of ollama"
@@ -193,6 +193,39 @@ final class CliTest {
     assertEquals(2, curve.code());
     assertTrue(curve.err().contains("recorded under policy lmstudio, whose cap does not take the least recently used"),
         curve.err());
+  }
+
+  /**
+   * LocalAI's loader with LOCALAI_MAX_ACTIVE_BACKENDS=1: the second model arrives while the first
+   * serves a long answer. With one try it loads past the limit at once; with the default 30 tries a
+   * second apart it waits 29 s and then loads past the limit; with 1,000 tries the first finishes
+   * first and is evicted, so the two are never resident together.
+   */
+  @Test
+  void sweep_underLocalAi_theRetriesDecideBetweenWaitingAndGoingPastTheLimit() throws Exception {
+    Path trace = Files.writeString(dir.resolve("la.jsonl"), String.join("\n",
+        "{\"type\":\"request\",\"t_ms\":0,\"model\":\"reasoning\",\"max_tokens\":2000}",
+        "{\"type\":\"request\",\"t_ms\":60000,\"model\":\"default\"}", ""));
+    Result r = run("sweep", "--trace", trace.toString(), "--policy", "localai", "--set", "LOCALAI_MAX_ACTIVE_BACKENDS=1",
+        "--grid", "LOCALAI_LRU_EVICTION_MAX_RETRIES=1,30,1000", "--threads", "1", "-o", dir.resolve("la").toString());
+    assertEquals(0, r.code(), r.err());
+    List<String> csv = Files.readAllLines(dir.resolve("la/sweep.csv"));
+    List<String> head = List.of(csv.get(0).split(","));
+    assertTrue(csv.get(0).startsWith("index,label,LOCALAI_MAX_ACTIVE_BACKENDS,LOCALAI_SIZE_AWARE_EVICTION,"), csv.get(0));
+    java.util.function.BiFunction<Integer, String, String> cell = (row, column) -> csv.get(row).split(",")[head.indexOf(column)];
+    assertEquals(List.of("0", "0", "1"), List.of(1, 2, 3).stream().map(i -> cell.apply(i, "evictions_max_models")).toList());
+    assertEquals("deepseek-r1-distill-llama:70b", cell.apply(3, "peak_models_high"));
+    assertTrue(cell.apply(1, "peak_models_high").contains("+"), csv.toString());
+    // The second model's cold wait: its load alone at once (the shorter of the two waits), 29 sleeps of 1 s
+    // longer after the tries (the longer), seen at a 500 ms watchdog tick.
+    double atOnce = Double.parseDouble(cell.apply(1, "cold_wait_p50_s"));
+    double afterTries = Double.parseDouble(cell.apply(2, "cold_wait_p95_s"));
+    assertEquals(29.0, afterTries - atOnce, 0.5, csv.toString());
+    Result forced = run("simulate", "--trace", trace.toString(), "--policy", "localai", "--set",
+        "LOCALAI_FORCE_EVICTION_WHEN_BUSY=true");
+    assertEquals(2, forced.code());
+    assertTrue(forced.err().startsWith("mlxcap: LOCALAI_FORCE_EVICTION_WHEN_BUSY='true': mlxcap does not model it"),
+        forced.err());
   }
 
   /** llama.cpp's router in its own flags; a value it would refuse is one sentence naming the flag. */
