@@ -21,7 +21,16 @@ final class OllamaSettings {
   static final String KEEP_ALIVE = "OLLAMA_KEEP_ALIVE";
   static final String NUM_PARALLEL = "OLLAMA_NUM_PARALLEL";
   static final String MAX_QUEUE = "OLLAMA_MAX_QUEUE";
-  static final List<String> VARIABLES = List.of(MAX_LOADED, KEEP_ALIVE, NUM_PARALLEL, MAX_QUEUE);
+  static final String CONTEXT_LENGTH = "OLLAMA_CONTEXT_LENGTH";
+  static final List<String> VARIABLES = List.of(MAX_LOADED, KEEP_ALIVE, NUM_PARALLEL, MAX_QUEUE, CONTEXT_LENGTH);
+
+  /**
+   * With {@code OLLAMA_CONTEXT_LENGTH} unset or 0, a request's context is 4096 tokens on a machine with
+   * less than 23 GiB of VRAM, none included (server/routes.go 2048–2057, "default context based on VRAM
+   * tier"); a load allocates it for each of {@code OLLAMA_NUM_PARALLEL} slots, the model's trained
+   * context at most ({@code effectiveLlamaServerContext} in sched.go 793).
+   */
+  static final int DEFAULT_CONTEXT = 4096;
 
   /**
    * With {@code OLLAMA_MAX_LOADED_MODELS} unset or 0, Ollama allows 3 per GPU and 3 without one
@@ -39,13 +48,15 @@ final class OllamaSettings {
     long maxLoaded = readUint(env, MAX_LOADED, 0);
     long parallel = readUint(env, NUM_PARALLEL, 1);
     long queue = readUint(env, MAX_QUEUE, 512);
+    long context = readUint(env, CONTEXT_LENGTH, 0);
     Duration keepAlive = readKeepAlive(env);
     int cap = maxLoaded == 0 ? DEFAULT_MAX_LOADED : (int) Math.min(maxLoaded, Integer.MAX_VALUE);
     CachePolicy limits = new CachePolicy(cap, CachePolicy.UNLIMITED_BYTES, keepAlive, CachePolicy.NO_PRESSURE_THRESHOLD);
     // sched.go 497: max(OLLAMA_NUM_PARALLEL, 1).
     int workers = (int) Math.max(1, Math.min(parallel, Integer.MAX_VALUE));
     return new Settings(limits.withRules(VictimOrder.SHORTEST_KEEP_ALIVE, UnsetKeepAlive.STAYS, ManualLoads.EVICTABLE), EXPIRY_CHECK, List.of(),
-        workers, (int) Math.min(queue, Integer.MAX_VALUE), ServerPolicy.OLLAMA);
+        workers, (int) Math.min(queue, Integer.MAX_VALUE), ServerPolicy.OLLAMA,
+        context == 0 ? DEFAULT_CONTEXT : (int) Math.min(context, Integer.MAX_VALUE));
   }
 
   static Map<String, String> write(Settings s) {
@@ -54,6 +65,7 @@ final class OllamaSettings {
     env.put(KEEP_ALIVE, writeKeepAlive(s.cache().idleTtl()));
     env.put(NUM_PARALLEL, Integer.toString(s.maxConcurrentRequests()));
     env.put(MAX_QUEUE, Integer.toString(s.maxQueue()));
+    env.put(CONTEXT_LENGTH, Integer.toString(s.contextTokens()));
     return env;
   }
 

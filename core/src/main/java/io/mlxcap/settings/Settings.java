@@ -29,6 +29,9 @@ import java.util.TreeMap;
  * @param maxConcurrentRequests requests served at once
  * @param maxQueue requests that may wait for a worker
  * @param policy whose server these settings describe, and so the variables they are written in
+ * @param contextTokens the KV cache, in tokens per request slot, that the server allocates when it loads
+ *     a model (Ollama: its context length, times {@code OLLAMA_NUM_PARALLEL} slots, each model's trained
+ *     context at most); 0 when the KV cache grows with each request as it runs (mlxcap's servers)
  */
 public record Settings(
     CachePolicy cache,
@@ -36,7 +39,8 @@ public record Settings(
     List<String> preloadModels,
     int maxConcurrentRequests,
     int maxQueue,
-    ServerPolicy policy) {
+    ServerPolicy policy,
+    int contextTokens) {
 
   private static final String OFF = "off";
 
@@ -45,6 +49,24 @@ public record Settings(
     Objects.requireNonNull(cleanupInterval, "cleanupInterval");
     Objects.requireNonNull(policy, "policy");
     preloadModels = List.copyOf(preloadModels);
+    if (contextTokens < 0) {
+      throw new IllegalArgumentException("contextTokens must be >= 0, was " + contextTokens);
+    }
+  }
+
+  /** Settings whose server grows the KV cache with each request (no context allocated at load). */
+  public Settings(CachePolicy cache, Duration cleanupInterval, List<String> preloadModels, int maxConcurrentRequests,
+      int maxQueue, ServerPolicy policy) {
+    this(cache, cleanupInterval, preloadModels, maxConcurrentRequests, maxQueue, policy, 0);
+  }
+
+  /**
+   * These settings on a server that grows the KV cache with each request: how mlxcap's reference
+   * server holds memory under every policy, so a replay of its recording must not add the context a
+   * real Ollama allocates at load.
+   */
+  public Settings withKvPerRequest() {
+    return new Settings(cache, cleanupInterval, preloadModels, maxConcurrentRequests, maxQueue, policy, 0);
   }
 
   /** The settings with every variable unset: the seed's defaults after its fix. */

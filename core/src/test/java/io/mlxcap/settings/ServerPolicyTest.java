@@ -97,6 +97,13 @@ final class ServerPolicyTest {
     assertEquals(Duration.ofSeconds(1), s.cleanupInterval());
     assertEquals(3, ollama("OLLAMA_MAX_LOADED_MODELS", "0").cache().maxModels(), "0 is the automatic default");
     assertEquals(1, ollama("OLLAMA_NUM_PARALLEL", "0").maxConcurrentRequests(), "sched.go 497: max(NumParallel, 1)");
+    assertEquals(4096, s.contextTokens(), "routes.go 2048-2057: 4096 tokens below 23 GiB of VRAM");
+    assertEquals(4096, ollama("OLLAMA_CONTEXT_LENGTH", "0").contextTokens(), "0 is the automatic default");
+    assertEquals(32768, ollama("OLLAMA_CONTEXT_LENGTH", "32768").contextTokens());
+    assertEquals(0, read(ServerPolicy.LLAMA_ROUTER).contextTokens(), "only Ollama's context is modelled at load");
+    assertEquals(0, s.withKvPerRequest().contextTokens());
+    assertTrue(refusal(ServerPolicy.OLLAMA, "OLLAMA_CONTEXT_LENGTH", "4k").startsWith(
+        "OLLAMA_CONTEXT_LENGTH='4k' is invalid: Ollama reads a whole number >= 0"));
   }
 
   /** config.go 129–144: a Go duration, else whole seconds; negative is forever, 0 unloads when idle. */

@@ -128,7 +128,10 @@ public final class Validation {
       host = host.withRam(m.header.hostRamBytes(), Math.min(host.otherBytes(), m.header.hostRamBytes() / 2));
     }
     // The header's settings say whose server recorded it (serve --policy): the replay runs that policy.
-    Settings settings = Settings.fromEnv(io.mlxcap.settings.ServerPolicy.of(m.header.settings()), m.header.settings(), table);
+    // mlxcap's reference server grows the KV cache with each request under every policy: its replay must
+    // not add the context a real Ollama allocates at load.
+    Settings settings = Settings.fromEnv(io.mlxcap.settings.ServerPolicy.of(m.header.settings()), m.header.settings(), table)
+        .withKvPerRequest();
     List<String> replayed = new ArrayList<>();
     long line = host.ramBytes() - host.otherBytes();
     boolean recorded = timing == Timing.RECORDED;

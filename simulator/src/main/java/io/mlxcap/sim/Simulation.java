@@ -161,7 +161,15 @@ public final class Simulation {
       overContext[i] = contextTokens[i] > 0;
       byCanonical.put(names[i], i);
     }
-    loadClock = host.loadClock(names, modelBytes);
+    loadClock = host.loadClock(names, modelBytes); // the weights are read; the context is allocated, not read
+    for (int i = 0; i < n; i++) {
+      // A server that allocates each slot's context at load (Ollama) holds it while the model stays.
+      long slots = settings.contextTokens() == 0 ? 0 : settings.maxConcurrentRequests();
+      long tokens = contextTokens[i] > 0 ? Math.min(settings.contextTokens(), contextTokens[i]) : settings.contextTokens();
+      long context = slots * tokens * performance[i].kvBytesPerToken();
+      modelBytes[i] += context;
+      loadFootprint[i] += context;
+    }
     sharing = host.service().slowdownPerGeneration() > 0 ? new ProcessorSharing(host.service()) : null;
     failing = new String[n];
     failingHolds = new long[n];
@@ -492,7 +500,7 @@ public final class Simulation {
     long service = recordedTime
         ? recordedService
         : Math.max(1, performance[model].serviceNanos(p, o) + (hit ? 0 : coldExtra[model]));
-    long kv = (p + o) * performance[model].kvBytesPerToken();
+    long kv = settings.contextTokens() > 0 ? 0 : (p + o) * performance[model].kvBytesPerToken(); // else held since the load
     slots.kvBytes(slot, kv);
     memory.working(kv);
     if (sharing == null) {

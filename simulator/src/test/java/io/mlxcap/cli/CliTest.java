@@ -294,8 +294,8 @@ final class CliTest {
     assertEquals(0, r.code(), r.err());
     List<String> csv = Files.readAllLines(dir.resolve("sw/sweep.csv"));
     assertTrue(csv.get(0).startsWith("index,label,OLLAMA_MAX_LOADED_MODELS,OLLAMA_KEEP_ALIVE,OLLAMA_NUM_PARALLEL,"
-        + "OLLAMA_MAX_QUEUE,host_ram,"), csv.get(0));
-    assertTrue(csv.get(1).startsWith("0,OLLAMA_KEEP_ALIVE=0,3,0,1,512,"), csv.get(1));
+        + "OLLAMA_MAX_QUEUE,OLLAMA_CONTEXT_LENGTH,host_ram,"), csv.get(0));
+    assertTrue(csv.get(1).startsWith("0,OLLAMA_KEEP_ALIVE=0,3,0,1,512,4096,"), csv.get(1));
     // fast's second request comes 6.7 min after its first: kept only by a keep-alive past 5 min.
     int cold = List.of(csv.get(0).split(",")).indexOf("cold_starts");
     assertEquals(List.of("3", "3", "2"), csv.subList(1, 4).stream().map(l -> l.split(",")[cold]).toList(), csv.toString());
@@ -303,6 +303,26 @@ final class CliTest {
     assertEquals(2, wrong.code());
     assertTrue(wrong.err().startsWith("mlxcap: --grid MLX_MAX_CACHED_MODELS: a setting of policy mlx, not of ollama"),
         wrong.err());
+  }
+
+  /**
+   * Ollama allocates each slot's context when it loads a model (effectiveLlamaServerContext: the context
+   * length, the model's trained context at most, times OLLAMA_NUM_PARALLEL), 4096 tokens without a GPU:
+   * the peak grows by 3 × 4096 tokens × fast's 393,216 bytes a token from 1 slot to 4, and a context
+   * length past fast's 131,072 trained tokens is cut to it.
+   */
+  @Test
+  void sweep_underOllama_theContextOfEverySlotIsHeldFromTheLoad() throws Exception {
+    Path trace = Files.writeString(dir.resolve("ctx.jsonl"), "{\"type\":\"request\",\"t_ms\":0,\"model\":\"fast\"}\n");
+    Result r = run("sweep", "--trace", trace.toString(), "--policy", "ollama", "--grid", "OLLAMA_NUM_PARALLEL=1,4",
+        "--grid", "OLLAMA_CONTEXT_LENGTH=0,200000", "--threads", "1", "-o", dir.resolve("ctx").toString());
+    assertEquals(0, r.code(), r.err());
+    List<String> csv = Files.readAllLines(dir.resolve("ctx/sweep.csv"));
+    int peak = List.of(csv.get(0).split(",")).indexOf("peak_rss_expected_bytes");
+    java.util.function.IntFunction<Long> at = row -> Long.parseLong(csv.get(row).split(",")[peak]);
+    // Rows: (1, 0), (1, 200000), (4, 0), (4, 200000).
+    assertEquals(3L * 4096 * 393_216, at.apply(3) - at.apply(1), csv.toString());
+    assertEquals((131_072L - 4096) * 393_216, at.apply(2) - at.apply(1), csv.toString());
   }
 
   @Test
