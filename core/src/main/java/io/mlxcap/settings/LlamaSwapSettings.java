@@ -43,9 +43,10 @@ final class LlamaSwapSettings {
   private LlamaSwapSettings() {}
 
   static Settings read(Map<String, String> env, ModelTable table) {
-    ModelGroups groups = readGroups(env.getOrDefault(GROUPS, "").strip(), table);
-    long ttl = readWhole(env, TTL, 0, 0, "a whole number of seconds >= 0 (0: never unload)");
-    long limit = readWhole(env, LIMIT, 10, 1, "a whole number >= 1");
+    ModelGroups groups = readGroups(env.getOrDefault(GROUPS, "").strip(), m -> table.resolve(m).name());
+    long ttl = ServerValues.whole(env, TTL, 0, 0,
+        "llama-swap's " + TTL + " is a whole number of seconds >= 0 (0: never unload).");
+    long limit = ServerValues.whole(env, LIMIT, 10, 1, "llama-swap's " + LIMIT + " is a whole number >= 1.");
     CachePolicy policy = new CachePolicy(CachePolicy.UNLIMITED_MODELS, CachePolicy.UNLIMITED_BYTES,
         ttl == 0 ? CachePolicy.NO_IDLE_TTL : Duration.ofSeconds(ttl), CachePolicy.NO_PRESSURE_THRESHOLD)
         .withRules(VictimOrder.LEAST_RECENTLY_USED, UnsetKeepAlive.RESETS, ManualLoads.EVICTABLE)
@@ -62,7 +63,7 @@ final class LlamaSwapSettings {
     return env;
   }
 
-  private static ModelGroups readGroups(String raw, ModelTable table) {
+  private static ModelGroups readGroups(String raw, java.util.function.UnaryOperator<String> resolve) {
     Map<ModelGroups.Group, List<String>> members = new LinkedHashMap<>();
     if (raw.isEmpty()) {
       return ModelGroups.of(members);
@@ -108,7 +109,7 @@ final class LlamaSwapSettings {
       for (String m : e.substring(eq + 1).split(",")) {
         if (!m.isBlank()) {
           try {
-            models.add(table.resolve(m.strip()).name());
+            models.add(resolve.apply(m.strip()));
           } catch (InvalidInputException x) {
             throw badGroups(raw, x.getMessage());
           }
@@ -121,6 +122,37 @@ final class LlamaSwapSettings {
     } catch (IllegalArgumentException x) {
       throw badGroups(raw, x.getMessage() + " (llama-swap refuses that too)");
     }
+  }
+
+  /**
+   * How a llama-swap user sets {@code name} to {@code value} (as {@link #write} wrote it): its
+   * {@code config.yaml} lines.
+   */
+  static List<String> howToSet(String name, String value) {
+    List<String> lines = new ArrayList<>();
+    switch (name) {
+      case GROUPS -> {
+        lines.add("groups:   # config.yaml");
+        Map<String, ModelGroups.Group> byName = new TreeMap<>();
+        Map<String, List<String>> members = new TreeMap<>();
+        readGroups(value, m -> m).byModel().forEach((m, g) -> {
+          byName.put(g.name(), g);
+          members.computeIfAbsent(g.name(), k -> new ArrayList<>()).add(m);
+        });
+        byName.forEach((group, g) -> {
+          List<String> ms = new ArrayList<>(members.get(group));
+          java.util.Collections.sort(ms);
+          lines.add("  " + group + ":");
+          lines.add("    swap: " + g.swap());
+          lines.add("    exclusive: " + g.exclusive());
+          lines.add("    persistent: " + g.persistent());
+          lines.add("    members: [" + String.join(", ", ms) + "]");
+        });
+      }
+      case TTL -> lines.add("globalTTL: " + value + "   # config.yaml");
+      default -> lines.add("# config.yaml, every model: concurrencyLimit: " + value);
+    }
+    return lines;
   }
 
   private static InvalidInputException badGroups(String raw, String why) {
@@ -153,21 +185,5 @@ final class LlamaSwapSettings {
       parts.add(name + (flags.isEmpty() ? "" : "[" + String.join(",", flags) + "]") + "=" + String.join(",", ms));
     });
     return String.join(";", parts);
-  }
-
-  private static long readWhole(Map<String, String> env, String name, long defaultValue, long min, String allowed) {
-    String v = env.getOrDefault(name, "").strip();
-    if (v.isEmpty()) {
-      return defaultValue;
-    }
-    try {
-      long n = Long.parseLong(v);
-      if (n >= min) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // refused below
-    }
-    throw new InvalidInputException(name + "='" + v + "' is invalid: llama-swap's " + name + " is " + allowed + ".");
   }
 }

@@ -65,21 +65,21 @@ final class LocalAiSettings {
   private LocalAiSettings() {}
 
   static Settings read(Map<String, String> env, ModelTable table) {
-    long max = whole(env, MAX_ACTIVE, 0, 0, "a whole number >= 0 (0: no limit)");
+    long max = ServerValues.whole(env, MAX_ACTIVE, 0, 0, "LocalAI reads a whole number >= 0 (0: no limit).");
     boolean sizeAware = bool(env, SIZE_AWARE);
-    long retries = whole(env, RETRIES, 30, 1, "a whole number >= 1");
+    long retries = ServerValues.whole(env, RETRIES, 30, 1, "LocalAI reads a whole number >= 1.");
     Duration retryInterval = duration(env, RETRY_INTERVAL, Duration.ofSeconds(1));
     Duration idleTimeout = duration(env, IDLE_TIMEOUT, Duration.ofMinutes(15));
     Duration interval = duration(env, WATCHDOG_INTERVAL, Duration.ofMillis(500));
     if (interval.isZero()) {
-      throw new InvalidInputException(WATCHDOG_INTERVAL + "='" + GoValues.value(env, WATCHDOG_INTERVAL)
+      throw new InvalidInputException(WATCHDOG_INTERVAL + "='" + ServerValues.value(env, WATCHDOG_INTERVAL)
           + "' is invalid: LocalAI's watchdog needs an interval longer than 0, such as 500ms.");
     }
     double threshold = threshold(env);
-    long requests = whole(env, MAX_REQUESTS, 1024, 1, "a whole number >= 1");
+    long requests = ServerValues.whole(env, MAX_REQUESTS, 1024, 1, "LocalAI reads a whole number >= 1.");
     for (String cut : List.of(FORCE_EVICTION, WATCHDOG_BUSY)) {
       if (bool(env, cut)) {
-        throw new InvalidInputException(cut + "='" + GoValues.value(env, cut) + "': mlxcap does not model it:"
+        throw new InvalidInputException(cut + "='" + ServerValues.value(env, cut) + "': mlxcap does not model it:"
             + " it stops a model in the middle of its requests, and mlxcap's requests always run to the end;"
             + " plan with false, LocalAI's default.");
       }
@@ -106,11 +106,11 @@ final class LocalAiSettings {
     Duration wait = c.pastCapAfter();
     boolean seconds = wait.toNanosPart() == 0;
     env.put(RETRIES, Long.toString(seconds ? wait.toSeconds() + 1 : 2));
-    env.put(RETRY_INTERVAL, seconds ? "1s" : GoValues.write(wait));
+    env.put(RETRY_INTERVAL, seconds ? "1s" : ServerValues.write(wait));
     boolean idle = !c.idleTtl().equals(CachePolicy.NO_IDLE_TTL);
     env.put(WATCHDOG_IDLE, Boolean.toString(idle));
-    env.put(IDLE_TIMEOUT, idle ? GoValues.write(c.idleTtl()) : "15m");
-    env.put(WATCHDOG_INTERVAL, GoValues.write(s.cleanupInterval()));
+    env.put(IDLE_TIMEOUT, idle ? ServerValues.write(c.idleTtl()) : "15m");
+    env.put(WATCHDOG_INTERVAL, ServerValues.write(s.cleanupInterval()));
     boolean reclaimer = c.pressureThreshold() != CachePolicy.NO_PRESSURE_THRESHOLD;
     env.put(RECLAIMER, Boolean.toString(reclaimer));
     env.put(RECLAIMER_THRESHOLD, reclaimer ? Double.toString(c.pressureThreshold()) : "0.95");
@@ -133,28 +133,12 @@ final class LocalAiSettings {
     return java.util.Arrays.stream(value.split(",")).map(m -> "# models/" + m + ".yaml: pinned: true").toList();
   }
 
-  private static long whole(Map<String, String> env, String name, long defaultValue, long min, String allowed) {
-    String v = GoValues.value(env, name);
-    if (v.isEmpty()) {
-      return defaultValue;
-    }
-    try {
-      long n = Long.parseLong(v);
-      if (n >= min) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // refused below
-    }
-    throw new InvalidInputException(name + "='" + v + "' is invalid: LocalAI reads " + allowed + ".");
-  }
-
   private static boolean bool(Map<String, String> env, String name) {
-    String v = GoValues.value(env, name);
+    String v = ServerValues.value(env, name);
     if (v.isEmpty()) {
       return false;
     }
-    Boolean b = GoValues.bool(v);
+    Boolean b = ServerValues.bool(v);
     if (b == null) {
       throw new InvalidInputException(name + "='" + v + "' is invalid: LocalAI reads true or false.");
     }
@@ -162,11 +146,11 @@ final class LocalAiSettings {
   }
 
   private static Duration duration(Map<String, String> env, String name, Duration defaultValue) {
-    String v = GoValues.value(env, name);
+    String v = ServerValues.value(env, name);
     if (v.isEmpty()) {
       return defaultValue;
     }
-    Long nanos = GoValues.duration(v);
+    Long nanos = ServerValues.duration(v);
     if (nanos == null || nanos < 0) {
       throw new InvalidInputException(name + "='" + v + "' is invalid: LocalAI reads a duration such as 500ms, 1s,"
           + " 15m or 1h30m.");
@@ -175,7 +159,7 @@ final class LocalAiSettings {
   }
 
   private static double threshold(Map<String, String> env) {
-    String v = GoValues.value(env, RECLAIMER_THRESHOLD);
+    String v = ServerValues.value(env, RECLAIMER_THRESHOLD);
     if (v.isEmpty()) {
       return 0.95;
     }

@@ -71,20 +71,8 @@ final class OllamaSettings {
 
   /** envconfig's {@code Uint}: unset or empty is the default; anything but a whole number >= 0 is refused. */
   private static long readUint(Map<String, String> env, String name, long defaultValue) {
-    String v = GoValues.value(env, name);
-    if (v.isEmpty()) {
-      return defaultValue;
-    }
-    try {
-      long n = Long.parseLong(v);
-      if (n >= 0) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // refused below
-    }
-    throw new InvalidInputException(name + "='" + v + "' is invalid: Ollama reads a whole number >= 0"
-        + " (and would ignore this value, using " + defaultValue + ").");
+    return ServerValues.whole(env, name, defaultValue, 0, "Ollama reads a whole number >= 0 (and would ignore this value,"
+        + " using " + defaultValue + ").");
   }
 
   /**
@@ -93,11 +81,11 @@ final class OllamaSettings {
    * default 5 minutes.
    */
   static Duration readKeepAlive(Map<String, String> env) {
-    String v = GoValues.value(env, KEEP_ALIVE);
+    String v = ServerValues.value(env, KEEP_ALIVE);
     if (v.isEmpty()) {
       return Duration.ofMinutes(5);
     }
-    Long nanos = GoValues.duration(v);
+    Long nanos = ServerValues.duration(v);
     if (nanos == null) {
       try {
         long seconds = Long.parseLong(v);
@@ -113,6 +101,6 @@ final class OllamaSettings {
 
   /** Writes a keep-alive in the form Ollama reads back: {@code -1} forever, {@code 0}, or the largest exact unit. */
   static String writeKeepAlive(Duration ttl) {
-    return ttl.equals(CachePolicy.NO_IDLE_TTL) ? "-1" : GoValues.write(ttl);
+    return ttl.equals(CachePolicy.NO_IDLE_TTL) ? "-1" : ServerValues.write(ttl);
   }
 }

@@ -128,27 +128,7 @@ public enum ServerPolicy {
         changed.forEach((k, v) -> line.append(" --").append(k).append(' ').append(v));
         lines.add(line.append("   # router mode: no --model").toString());
       }
-      case LLAMA_SWAP -> changed.forEach((k, v) -> {
-        switch (k) {
-          case LlamaSwapSettings.GROUPS -> {
-            lines.add("groups:   # config.yaml");
-            for (String group : v.split(";")) {
-              if (group.isBlank()) {
-                continue;
-              }
-              String head = group.substring(0, group.indexOf('='));
-              String name = head.contains("[") ? head.substring(0, head.indexOf('[')) : head;
-              lines.add("  " + name + ":");
-              lines.add("    swap: " + !head.contains("no-swap"));
-              lines.add("    exclusive: " + !head.contains("no-exclusive"));
-              lines.add("    persistent: " + (head.contains("persistent") && !head.contains("no-persistent")));
-              lines.add("    members: [" + group.substring(group.indexOf('=') + 1).replace(",", ", ") + "]");
-            }
-          }
-          case LlamaSwapSettings.TTL -> lines.add("globalTTL: " + v + "   # config.yaml");
-          default -> lines.add("# config.yaml, every model: concurrencyLimit: " + v);
-        }
-      });
+      case LLAMA_SWAP -> changed.forEach((k, v) -> lines.addAll(LlamaSwapSettings.howToSet(k, v)));
       case LMSTUDIO -> changed.forEach((k, v) -> {
         switch (k) {
           case LmStudioSettings.AUTO_EVICT ->

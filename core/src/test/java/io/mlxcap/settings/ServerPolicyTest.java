@@ -267,6 +267,12 @@ final class ServerPolicyTest {
     assertEquals(List.of("# Developer > Server Settings: Auto-Evict (only keep last JIT loaded model) off",
         "# Developer > Server Settings: Auto unload unused JIT loaded models on, Max idle TTL 5m", "lms load a",
         "lms load b"), ServerPolicy.LMSTUDIO.howToSet(lm));
+    Map<String, String> swap = new java.util.LinkedHashMap<>();
+    swap.put("groups", "keep[no-swap,persistent]=fast,default;big=reasoning");
+    swap.put("globalTTL", "300");
+    assertEquals(List.of("groups:   # config.yaml", "  big:", "    swap: true", "    exclusive: true", "    persistent: false",
+        "    members: [reasoning]", "  keep:", "    swap: false", "    exclusive: true", "    persistent: true",
+        "    members: [default, fast]", "globalTTL: 300   # config.yaml"), ServerPolicy.LLAMA_SWAP.howToSet(swap));
   }
 
   @Test

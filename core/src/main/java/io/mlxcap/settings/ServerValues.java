@@ -7,14 +7,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Values as the Go servers (Ollama, LocalAI, llama-swap) read them from their environment: a
- * variable's stripped text, Go's durations and booleans. Each server's settings class says what its
- * server does with them and refuses a bad one in that server's terms.
+ * Values as the servers read them from their environment, flags or config: a variable's stripped
+ * text, whole numbers, and the Go servers' (Ollama, LocalAI, llama-swap) durations and booleans. Each
+ * server's settings class says what its server does with them and refuses a bad one in that server's
+ * terms.
  */
-final class GoValues {
+final class ServerValues {
   private static final Pattern GO_DURATION = Pattern.compile("([0-9]*(?:\\.[0-9]*)?)(ns|us|µs|ms|s|m|h)");
 
-  private GoValues() {}
+  private ServerValues() {}
 
   /** The stripped value of {@code name} in {@code env}; empty when unset. */
   static String value(Map<String, String> env, String name) {
@@ -59,6 +60,26 @@ final class GoValues {
     }
     long nanos = total.longValue();
     return negative ? -nanos : nanos;
+  }
+
+  /**
+   * The whole number {@code name} holds, {@code defaultValue} when unset; one below {@code min}, or not
+   * a whole number, is refused as {@code NAME='VALUE' is invalid: } followed by {@code why}.
+   */
+  static long whole(Map<String, String> env, String name, long defaultValue, long min, String why) {
+    String v = value(env, name);
+    if (v.isEmpty()) {
+      return defaultValue;
+    }
+    try {
+      long n = Long.parseLong(v);
+      if (n >= min) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // refused below
+    }
+    throw new io.mlxcap.InvalidInputException(name + "='" + v + "' is invalid: " + why);
   }
 
   /** Writes {@code d} (>= 0) as Go writes a duration back, in its largest exact unit: {@code 0}, {@code 5m}, {@code 500ms}. */
