@@ -17,7 +17,8 @@ import java.time.Duration;
 public record CachePolicy(
     int maxModels, long maxBytes, Duration idleTtl, double pressureThreshold, VictimOrder victims,
     UnsetKeepAlive unsetKeepAlive, ManualLoads manualLoads, ModelGroups groups, Waiters waiters,
-    int perModelRequests, java.util.Set<String> neverEvicted, Duration pastCapAfter) {
+    int perModelRequests, java.util.Set<String> neverEvicted, Duration pastCapAfter,
+    java.util.Map<String, Duration> modelTtls) {
 
   /** No cap on the number of cached models (the server before the seed's fix). */
   public static final int UNLIMITED_MODELS = Integer.MAX_VALUE;
@@ -38,7 +39,7 @@ public record CachePolicy(
   public CachePolicy(int maxModels, long maxBytes, Duration idleTtl, double pressureThreshold, VictimOrder victims,
       UnsetKeepAlive unsetKeepAlive, ManualLoads manualLoads) {
     this(maxModels, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, ModelGroups.NONE,
-        Waiters.IN_ORDER, UNLIMITED_REQUESTS, java.util.Set.of(), NEVER_PAST_CAP);
+        Waiters.IN_ORDER, UNLIMITED_REQUESTS, java.util.Set.of(), NEVER_PAST_CAP, java.util.Map.of());
   }
 
   /** Any number of requests per model may be admitted. */
@@ -51,7 +52,7 @@ public record CachePolicy(
   public CachePolicy(int maxModels, long maxBytes, Duration idleTtl, double pressureThreshold, VictimOrder victims,
       UnsetKeepAlive unsetKeepAlive, ManualLoads manualLoads, ModelGroups groups, Waiters waiters, int perModelRequests) {
     this(maxModels, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups, waiters,
-        perModelRequests, java.util.Set.of(), NEVER_PAST_CAP);
+        perModelRequests, java.util.Set.of(), NEVER_PAST_CAP, java.util.Map.of());
   }
 
   public CachePolicy {
@@ -61,6 +62,12 @@ public record CachePolicy(
     java.util.Objects.requireNonNull(groups, "groups");
     java.util.Objects.requireNonNull(waiters, "waiters");
     neverEvicted = java.util.Set.copyOf(neverEvicted);
+    modelTtls = java.util.Map.copyOf(modelTtls);
+    for (Duration ttl : modelTtls.values()) {
+      if (ttl.isNegative()) {
+        throw new IllegalArgumentException("a model's idle TTL must be >= 0, was " + ttl);
+      }
+    }
     if (pastCapAfter == null || pastCapAfter.isNegative()) {
       throw new IllegalArgumentException("pastCapAfter must be >= 0 (0: past the cap at once), was " + pastCapAfter);
     }
@@ -88,34 +95,34 @@ public record CachePolicy(
 
   /** Returns this policy with a different count cap. */
   public CachePolicy withMaxModels(int value) {
-    return new CachePolicy(value, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests, neverEvicted, pastCapAfter);
+    return new CachePolicy(value, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests, neverEvicted, pastCapAfter, modelTtls);
   }
 
   /** Returns this policy with a different byte budget. */
   public CachePolicy withMaxBytes(long value) {
-    return new CachePolicy(maxModels, value, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests, neverEvicted, pastCapAfter);
+    return new CachePolicy(maxModels, value, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests, neverEvicted, pastCapAfter, modelTtls);
   }
 
   /** Returns this policy with a different idle TTL. */
   public CachePolicy withIdleTtl(Duration value) {
-    return new CachePolicy(maxModels, maxBytes, value, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests, neverEvicted, pastCapAfter);
+    return new CachePolicy(maxModels, maxBytes, value, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests, neverEvicted, pastCapAfter, modelTtls);
   }
 
   /** Returns this policy with a different pressure threshold. */
   public CachePolicy withPressureThreshold(double value) {
-    return new CachePolicy(maxModels, maxBytes, idleTtl, value, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests, neverEvicted, pastCapAfter);
+    return new CachePolicy(maxModels, maxBytes, idleTtl, value, victims, unsetKeepAlive, manualLoads, groups, waiters, perModelRequests, neverEvicted, pastCapAfter, modelTtls);
   }
 
   /** Returns this policy with different rules: its limits stay. */
   public CachePolicy withRules(VictimOrder order, UnsetKeepAlive unset, ManualLoads manual) {
     return new CachePolicy(maxModels, maxBytes, idleTtl, pressureThreshold, order, unset, manual, groups, waiters,
-        perModelRequests, neverEvicted, pastCapAfter);
+        perModelRequests, neverEvicted, pastCapAfter, modelTtls);
   }
 
   /** Returns this policy with llama-swap's parts: groups, how waiters are served, requests admitted per model. */
   public CachePolicy withSwapping(ModelGroups g, Waiters w, int perModel) {
     return new CachePolicy(maxModels, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, g, w,
-        perModel, neverEvicted, pastCapAfter);
+        perModel, neverEvicted, pastCapAfter, modelTtls);
   }
 
   /**
@@ -127,7 +134,26 @@ public record CachePolicy(
    */
   public CachePolicy withBackends(java.util.Set<String> pinned, Duration pastCap) {
     return new CachePolicy(maxModels, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups,
-        waiters, perModelRequests, pinned, pastCap);
+        waiters, perModelRequests, pinned, pastCap, modelTtls);
+  }
+
+  /**
+   * Returns this policy with an idle TTL of their own for some models (llama-swap's per-model
+   * {@code ttl}); the others keep {@link #idleTtl}. A request's keep-alive still overrides either.
+   */
+  public CachePolicy withModelTtls(java.util.Map<String, Duration> ttls) {
+    return new CachePolicy(maxModels, maxBytes, idleTtl, pressureThreshold, victims, unsetKeepAlive, manualLoads, groups,
+        waiters, perModelRequests, neverEvicted, pastCapAfter, ttls);
+  }
+
+  /** The idle TTL of {@code model} in nanoseconds: its own, else the policy's; {@link Long#MAX_VALUE} when off. */
+  long idleTtlNanos(String model) {
+    Duration own = modelTtls.get(model);
+    return own == null ? idleTtlNanos() : saturated(own);
+  }
+
+  private static long saturated(Duration d) {
+    return d.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : d.toNanos();
   }
 
   /**

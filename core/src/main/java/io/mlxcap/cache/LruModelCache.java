@@ -70,7 +70,6 @@ import java.util.Objects;
 final class LruModelCache implements ModelCache {
   private final CachePolicy policy;
   private final Weigher weigher;
-  private final long idleTtlNanos;
 
   /** Cached models by name; their recency order is the list from {@link #lru} to {@link #mru}. */
   private final HashMap<String, Entry> entries = new HashMap<>();
@@ -104,7 +103,6 @@ final class LruModelCache implements ModelCache {
   LruModelCache(CachePolicy policy, Weigher weigher) {
     this.policy = Objects.requireNonNull(policy, "policy");
     this.weigher = Objects.requireNonNull(weigher, "weigher");
-    this.idleTtlNanos = policy.idleTtlNanos();
   }
 
   @Override
@@ -570,9 +568,9 @@ final class LruModelCache implements ModelCache {
     }
   }
 
-  /** How long {@code entry} may stay idle: the keep-alive of its latest request, or the policy's idle TTL. */
+  /** How long {@code entry} may stay idle: the keep-alive of its latest request, or its model's idle TTL. */
   private long ttl(Entry entry) {
-    return entry.keepAlive == KEEP_ALIVE_DEFAULT ? idleTtlNanos : entry.keepAlive;
+    return entry.keepAlive == KEEP_ALIVE_DEFAULT ? entry.ownTtl : entry.keepAlive;
   }
 
   /** Evicts {@code entry} now when it is idle and its keep-alive in force is 0 (asked for, or the policy's idle TTL). */
@@ -586,6 +584,7 @@ final class LruModelCache implements ModelCache {
     Entry entry = spareEntries.isEmpty() ? new Entry() : spareEntries.pop();
     entry.reset(model, size, now, cause != LoadCause.REQUEST && policy.manualLoads() == ManualLoads.KEPT);
     entry.fixed = policy.neverEvicted().contains(model);
+    entry.ownTtl = policy.idleTtlNanos(model);
     keptModels += entry.kept ? 1 : 0;
     entries.put(model, entry);
     append(entry);
@@ -729,6 +728,8 @@ final class LruModelCache implements ModelCache {
     boolean kept;
     /** Pinned by the policy (LocalAI's {@code pinned: true}): counted under the cap, only a manual unload removes it. */
     boolean fixed;
+    /** Its idle TTL when no request set a keep-alive: its own (llama-swap's per-model ttl), else the policy's. */
+    long ownTtl;
 
     /** Makes this a new entry: {@code model} starts loading now. (Entries are reused after eviction.) */
     void reset(String model, long bytes, long now, boolean kept) {

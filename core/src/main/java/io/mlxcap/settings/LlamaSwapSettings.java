@@ -26,7 +26,9 @@ import java.util.TreeMap;
  *       sets them); models in no group are in {@code (default)}, which swaps and is exclusive: with no
  *       groups, one model at a time.
  *   <li>{@code globalTTL} (seconds, default 0: never): how long a model may stay idle (every model's
- *       {@code ttl}).
+ *       {@code ttl} that is not set).
+ *   <li>{@code ttl}: the models with a {@code ttl} of their own, {@code MODEL=SECONDS,...} (0: never
+ *       unload); a model's unset {@code ttl} (-1) is {@code globalTTL} ({@code load.go} 138–145).
  *   <li>{@code concurrencyLimit} (default 10, {@code defaultConcurrencyLimit} in fifo.go): requests
  *       admitted per model, queued or in flight; the next is refused (429).
  * </ul>
@@ -35,7 +37,8 @@ final class LlamaSwapSettings {
   static final String GROUPS = "groups";
   static final String TTL = "globalTTL";
   static final String LIMIT = "concurrencyLimit";
-  static final List<String> VARIABLES = List.of(GROUPS, TTL, LIMIT);
+  static final String MODEL_TTL = "ttl";
+  static final List<String> VARIABLES = List.of(GROUPS, TTL, LIMIT, MODEL_TTL);
 
   /** How often the shells look for expired models. */
   static final Duration EXPIRY_CHECK = Duration.ofSeconds(1);
@@ -50,7 +53,8 @@ final class LlamaSwapSettings {
     CachePolicy policy = new CachePolicy(CachePolicy.UNLIMITED_MODELS, CachePolicy.UNLIMITED_BYTES,
         ttl == 0 ? CachePolicy.NO_IDLE_TTL : Duration.ofSeconds(ttl), CachePolicy.NO_PRESSURE_THRESHOLD)
         .withRules(VictimOrder.LEAST_RECENTLY_USED, UnsetKeepAlive.RESETS, ManualLoads.EVICTABLE)
-        .withSwapping(groups, Waiters.EACH_ON_ITS_OWN, (int) Math.min(limit, Integer.MAX_VALUE));
+        .withSwapping(groups, Waiters.EACH_ON_ITS_OWN, (int) Math.min(limit, Integer.MAX_VALUE))
+        .withModelTtls(readModelTtls(env.getOrDefault(MODEL_TTL, "").strip(), table));
     // llama-swap has no worker pool of its own: what it admits goes to the upstream at once.
     return new Settings(policy, EXPIRY_CHECK, List.of(), Integer.MAX_VALUE, 0, ServerPolicy.LLAMA_SWAP);
   }
@@ -60,7 +64,41 @@ final class LlamaSwapSettings {
     env.put(GROUPS, writeGroups(s.cache().groups()));
     env.put(TTL, s.cache().idleTtl().equals(CachePolicy.NO_IDLE_TTL) ? "0" : Long.toString(s.cache().idleTtl().toSeconds()));
     env.put(LIMIT, Integer.toString(s.cache().perModelRequests()));
+    List<String> own = new ArrayList<>();
+    new TreeMap<>(s.cache().modelTtls()).forEach((m, d) ->
+        own.add(m + "=" + (d.equals(CachePolicy.NO_IDLE_TTL) ? 0 : d.toSeconds())));
+    env.put(MODEL_TTL, String.join(",", own));
     return env;
+  }
+
+  /** {@code MODEL=SECONDS,...}: each model's own ttl, 0 never unloading it, as its config reads it. */
+  private static Map<String, Duration> readModelTtls(String raw, ModelTable table) {
+    Map<String, Duration> ttls = new TreeMap<>();
+    for (String entry : raw.split(",")) {
+      String e = entry.strip();
+      if (e.isEmpty()) {
+        continue;
+      }
+      int eq = e.indexOf('=');
+      long seconds = -1;
+      try {
+        seconds = eq <= 0 ? -1 : Long.parseLong(e.substring(eq + 1).strip());
+      } catch (NumberFormatException x) {
+        // refused below
+      }
+      if (seconds < 0) {
+        throw new InvalidInputException(MODEL_TTL + "='" + raw + "' is invalid: '" + e + "' is not MODEL=SECONDS with"
+            + " a whole number of seconds >= 0 (0: never unload), as a model's ttl in llama-swap's config.");
+      }
+      String model;
+      try {
+        model = table.resolve(e.substring(0, eq).strip()).name();
+      } catch (InvalidInputException x) {
+        throw new InvalidInputException(MODEL_TTL + "='" + raw + "' is invalid: " + x.getMessage());
+      }
+      ttls.put(model, seconds == 0 ? CachePolicy.NO_IDLE_TTL : Duration.ofSeconds(seconds));
+    }
+    return ttls;
   }
 
   private static ModelGroups readGroups(String raw, java.util.function.UnaryOperator<String> resolve) {
@@ -150,6 +188,13 @@ final class LlamaSwapSettings {
         });
       }
       case TTL -> lines.add("globalTTL: " + value + "   # config.yaml");
+      case MODEL_TTL -> {
+        for (String e : value.split(",")) {
+          if (!e.isBlank()) {
+            lines.add("# config.yaml, models." + e.substring(0, e.indexOf('=')) + ": ttl: " + e.substring(e.indexOf('=') + 1));
+          }
+        }
+      }
       default -> lines.add("# config.yaml, every model: concurrencyLimit: " + value);
     }
     return lines;

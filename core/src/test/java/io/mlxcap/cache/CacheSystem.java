@@ -292,7 +292,7 @@ final class CacheSystem {
     } else if (policy.victims() == VictimOrder.SHORTEST_KEEP_ALIVE) {
       idle.sort(java.util.Comparator.<String>comparingLong(m -> {
         long k = kept.contains(m) ? Long.MAX_VALUE : keepAlive.getOrDefault(m, ModelCache.KEEP_ALIVE_DEFAULT);
-        return k == ModelCache.KEEP_ALIVE_DEFAULT ? policy.idleTtlNanos() : k;
+        return k == ModelCache.KEEP_ALIVE_DEFAULT ? policy.idleTtlNanos(m) : k;
       }).thenComparing(m -> m));
     }
     return idle;

@@ -38,6 +38,25 @@ final class LlamaSwapRulesTest {
 
 
   /**
+   * A model's own ttl, else globalTTL (load.go 138-145: the unset ttl, -1, becomes globalTTL; 0 never
+   * unloads): with globalTTL 60 s, fast's ttl of 10 s unloads it first, and default, set to never, stays.
+   */
+  @Test
+  void aModelsOwnTtl_overridesTheGlobalOne() {
+    t = new Timeline(swap(ModelGroups.of(Map.of(new ModelGroups.Group("all", false, false, false),
+        List.of(FAST, DEFAULT, REASONING))), Waiters.EACH_ON_ITS_OWN, CachePolicy.UNLIMITED_REQUESTS)
+        .withIdleTtl(java.time.Duration.ofSeconds(60))
+        .withModelTtls(Map.of(FAST, java.time.Duration.ofSeconds(10), DEFAULT, CachePolicy.NO_IDLE_TTL)));
+    t.serve(1, FAST);
+    t.serve(2, DEFAULT);
+    t.serve(3, REASONING);
+    assertEquals(List.of(FAST), Timeline.evicted(t.advance(java.time.Duration.ofSeconds(10)).tick()));
+    assertEquals(List.of(REASONING), Timeline.evicted(t.advance(java.time.Duration.ofSeconds(50)).tick()));
+    assertEquals(List.of(), Timeline.evicted(t.advance(java.time.Duration.ofHours(5)).tick()));
+    assertEquals(List.of(DEFAULT), t.cached());
+  }
+
+  /**
    * No groups configured: every model is in "(default)", which swaps and is exclusive
    * (AddDefaultGroupToConfig), so one model runs at a time.
    */

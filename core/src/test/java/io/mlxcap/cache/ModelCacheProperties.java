@@ -152,17 +152,25 @@ final class ModelCacheProperties {
     Arbitrary<Duration> pastCap = Arbitraries.frequency(Tuple.of(4, CachePolicy.NEVER_PAST_CAP),
         Tuple.of(1, Duration.ZERO), Tuple.of(1, Duration.ofSeconds(30)));
     // Half the time the preload finishes before the traffic (a surplus over the cap is then idle, for cleanup to find).
+    // llama-swap's per-model ttl: none, or one model with an idle TTL of its own (30 s, or 0: unload when idle).
+    Arbitrary<Map<String, Duration>> ownTtls = Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(Map.of())),
+        Tuple.of(1, Arbitraries.of(Map.of("fast", Duration.ofSeconds(30)), Map.of("coder", Duration.ZERO))));
     Arbitrary<Object[]> swapping = Combinators.combine(groups, Arbitraries.of(Waiters.values()), limits, pinned, pastCap,
-        Arbitraries.of(true, false)).as((g, w, l, p, c, done) -> new Object[] {g, w, l, p, c, done});
+        Arbitraries.of(true, false), ownTtls).as((g, w, l, p, c, done, t) -> new Object[] {g, w, l, p, c, done, t});
     return Combinators.combine(caps, budgets, ttls, thresholds, preloads, rules, swapping)
         .as((cap, budget, ttl, threshold, preload, r, sw) -> new Start(new CachePolicy(cap, budget, ttl, threshold,
             r.victims(), r.unsetKeepAlive(), r.manualLoads(), (ModelGroups) sw[0], (Waiters) sw[1], (Integer) sw[2])
-            .withBackends(cast(sw[3]), (Duration) sw[4]), preload, (Boolean) sw[5]));
+            .withBackends(cast(sw[3]), (Duration) sw[4]).withModelTtls(castTtls(sw[6])), preload, (Boolean) sw[5]));
   }
 
   @SuppressWarnings("unchecked")
   private static java.util.Set<String> cast(Object pinned) {
     return (java.util.Set<String>) pinned;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Duration> castTtls(Object ttls) {
+    return (Map<String, Duration>) ttls;
   }
 
   private static Action.Independent<CacheSystem> request() {

@@ -15,6 +15,7 @@ import io.mlxcap.cache.CacheEvent.SkipReason;
 import io.mlxcap.cache.CacheEvent.UnloadRefused;
 import io.mlxcap.cache.CacheEvent.WaitReason;
 import io.mlxcap.cache.CacheEvent.Waiting;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -40,6 +41,7 @@ final class ReferenceCache {
   private final LinkedHashMap<Long, String> waiting = new LinkedHashMap<>();
 
   private static final class Model {
+    String name;
     boolean loading = true;
     long bytes;
     long lastUsed;
@@ -117,7 +119,11 @@ final class ReferenceCache {
   }
 
   private long ttl(Model m) {
-    return m.keepAlive == ModelCache.KEEP_ALIVE_DEFAULT ? policy.idleTtlNanos() : m.keepAlive;
+    if (m.keepAlive != ModelCache.KEEP_ALIVE_DEFAULT) {
+      return m.keepAlive;
+    }
+    Duration own = policy.modelTtls().get(m.name);
+    return own == null ? policy.idleTtlNanos() : own.toNanos();
   }
 
   private final Map<Long, Long> keepAlives = new HashMap<>();
@@ -267,6 +273,7 @@ final class ReferenceCache {
 
   private void start(String name, long size, LoadCause cause, long id, long now, List<CacheEvent> events) {
     Model m = new Model();
+    m.name = name;
     m.bytes = size;
     m.lastUsed = now;
     m.lastStarted = now;

@@ -204,6 +204,17 @@ final class ServerPolicyTest {
     assertEquals("globalTTL='-1' is invalid: llama-swap's globalTTL is a whole number of seconds >= 0 (0: never unload).",
         refusal(ServerPolicy.LLAMA_SWAP, "globalTTL", "-1"));
     assertEquals(ServerPolicy.LLAMA_SWAP, ServerPolicy.of(g.toEnv()));
+    // load.go 138-145: a model's unset ttl is globalTTL, 0 never unloads it.
+    Settings t = read(ServerPolicy.LLAMA_SWAP, "globalTTL", "300", "ttl", "fast=60, reasoning=0");
+    assertEquals(Duration.ofSeconds(300), t.cache().idleTtl());
+    assertEquals(Map.of("phi3.5:3.8b", Duration.ofSeconds(60), "deepseek-r1-distill-llama:70b", CachePolicy.NO_IDLE_TTL),
+        t.cache().modelTtls());
+    assertEquals(t, Settings.fromEnv(ServerPolicy.LLAMA_SWAP, t.toEnv(), TABLE));
+    assertTrue(refusal(ServerPolicy.LLAMA_SWAP, "ttl", "fast=-1").startsWith("ttl='fast=-1' is invalid: 'fast=-1' is not"
+        + " MODEL=SECONDS"));
+    assertTrue(refusal(ServerPolicy.LLAMA_SWAP, "ttl", "nosuch=5").startsWith("ttl='nosuch=5' is invalid: "));
+    assertEquals(List.of("# config.yaml, models.phi3.5:3.8b: ttl: 60"),
+        ServerPolicy.LLAMA_SWAP.howToSet(Map.of("ttl", "phi3.5:3.8b=60")));
   }
 
   /**
