@@ -173,11 +173,11 @@ public record CachePolicy(
 
   /** Returns {@link #pastCapAfter} in nanoseconds, saturating at {@link Long#MAX_VALUE}. */
   long pastCapNanos() {
-    return pastCapAfter.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : pastCapAfter.toNanos();
+    return saturated(pastCapAfter);
   }
 
   /** Returns the idle TTL in nanoseconds, saturating at {@link Long#MAX_VALUE} when off. */
   long idleTtlNanos() {
-    return idleTtl.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : idleTtl.toNanos();
+    return saturated(idleTtl);
   }
 }
